@@ -1,0 +1,61 @@
+"""One turn of a run without an NLU: interruptions first (keywords), then the engine.
+
+The voice caller (keypad and recognised speech) and the conversation tests use this; in
+the Rasa path the NLU detects interruptions instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from campaigns import engine, messages
+from campaigns.answers import Accepted, NluHints, interpret
+from campaigns.engine import RunState, Step
+from campaigns.interrupts import detect_interrupt
+from campaigns.questionnaire import Questionnaire
+
+__all__ = ["Turn", "take_turn"]
+
+_HANDOVER = {"zh": "好的，我们会请网格员尽快联系您。", "en": "All right, your grid worker will contact you soon.",
+             "ko": "알겠습니다. 담당자가 곧 연락드리겠습니다."}
+_HELP = {"zh": "您直接说出答案就可以。想听一遍问题，请说“再说一遍”。",
+         "en": "Just say your answer. To hear the question again, say repeat.",
+         "ko": "답을 말씀해 주시면 됩니다. 질문을 다시 들으시려면 다시 말씀해 주세요라고 하세요."}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The step taken, and the interruption that caused it (None for an answer)."""
+
+    step: Step
+    interrupt: str | None = None
+
+
+def take_turn(q: Questionnaire, state: RunState, text: str, *, hints: NluHints | None = None,
+              confidence: float = 1.0, keypad: bool = False,
+              context: Mapping[str, Any] | None = None) -> Turn:
+    """Handle an opt-out, a request for a person, for a repeat or for help; else answer."""
+    keyed_repeat = "repeat" if text.strip() == "*" else None
+    kind = keyed_repeat if keypad else detect_interrupt(text, state.language)
+    if kind == "opt_out":
+        return Turn(engine.abandon(q, state, "opt_out", context), kind)
+    if kind is not None and state.current is not None and state.pending_confirmation is None:
+        question = q.question(state.current)
+        if question.type == "choice" and isinstance(
+                interpret(question, text, state.language, hints, keypad=keypad), Accepted):
+            kind = None  # "找网格员" may be an option of the question itself
+    if kind is None:
+        return Turn(engine.answer(q, state, text, hints=hints, confidence=confidence,
+                                  keypad=keypad, context=context))
+    again = engine.repeat(q, state)
+    if kind == "ask_human":
+        again.state.asked_human = True
+        return Turn(Step(again.state, None, [_HANDOVER[state.language], *again.say], again.finished),
+                    kind)
+    if kind == "help" and state.current is not None and state.pending_confirmation is None:
+        question = q.question(state.current)
+        say = [_HELP[state.language], messages.reprompt_text(question, state.language)]
+        return Turn(Step(again.state, None, say, again.finished), kind)
+    return Turn(again, kind)

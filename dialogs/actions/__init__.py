@@ -1,0 +1,21 @@
+"""GridReach custom actions, served by ``rasa run actions --actions dialogs.actions``."""
+
+from dialogs.actions.interrupts import ActionHandoff, ActionOptOut, ActionRespond
+from dialogs.actions.questionnaire import (
+    ActionAskAnswer,
+    ActionRepeatQuestion,
+    ActionStartQuestionnaire,
+    ActionSubmitQuestionnaire,
+    ValidateQuestionnaireForm,
+)
+
+__all__ = [
+    "ActionAskAnswer",
+    "ActionHandoff",
+    "ActionOptOut",
+    "ActionRepeatQuestion",
+    "ActionRespond",
+    "ActionStartQuestionnaire",
+    "ActionSubmitQuestionnaire",
+    "ValidateQuestionnaireForm",
+]

@@ -1,0 +1,49 @@
+"""Small pieces shared by the actions: reading the tracker, speaking, handing over to a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from campaigns.phrases import phrase
+from dialogs.actions.services import services
+
+__all__ = ["RUN_SLOTS", "channel_of", "entity", "hand_over", "metadata_of", "say"]
+
+RUN_SLOTS = ("q_state", "q_say", "submission_id", "q_answer")
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    value = next(tracker.get_latest_entity_values(name), None)
+    return None if value is None else str(value)
+
+
+def metadata_of(tracker: Tracker) -> dict[str, Any]:
+    return dict(tracker.latest_message.get("metadata") or {})
+
+
+def channel_of(tracker: Tracker) -> str:
+    return str(metadata_of(tracker).get("channel") or tracker.get_latest_input_channel() or "chat")
+
+
+def say(dispatcher: CollectingDispatcher, texts: list[str] | None) -> None:
+    for text in texts or []:
+        dispatcher.utter_message(text=text)
+
+
+def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
+    """Tell the resident their grid worker will call; record the request; give the phone a transfer target."""
+    svc = services()
+    resident = svc.resident_for(tracker.sender_id)
+    if resident is None:
+        dispatcher.utter_message(text=phrase("not_registered", language))
+        return
+    worker = svc.store.grid_worker_for(resident.grid_code)
+    svc.store.audit(
+        f"resident:{resident.id}", "handoff_requested", "resident", str(resident.id), {"channel": channel_of(tracker)}
+    )
+    dispatcher.utter_message(text=phrase("handoff", language, grid_worker=worker.name if worker else ""))
+    if worker is not None:
+        dispatcher.utter_message(json_message={"handoff": {"phone": worker.phone, "name": worker.name}})

@@ -1,0 +1,196 @@
+"""Custom actions that run a questionnaire as the generic ``questionnaire_form``.
+
+The campaign engine (``campaigns.engine``) decides everything about the questionnaire; these actions move its
+state through Rasa slots, store each answer the moment it is accepted, and say what the engine asks them to say.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from campaigns import engine
+from campaigns.answers import Accepted, NluHints, interpret
+from campaigns.phrases import phrase
+from campaigns.questionnaire import Questionnaire
+from dialogs.actions.common import RUN_SLOTS, channel_of, entity, hand_over, metadata_of, say
+from dialogs.actions.services import services
+
+__all__ = [
+    "ActionAskAnswer",
+    "ActionRepeatQuestion",
+    "ActionStartQuestionnaire",
+    "ActionSubmitQuestionnaire",
+    "ValidateQuestionnaireForm",
+]
+
+DEFAULT_QUESTIONNAIRE = "daily_health"
+
+
+class ActionStartQuestionnaire(Action):
+    """Start (or resume) a questionnaire for the resident behind this conversation."""
+
+    def name(self) -> str:
+        return "action_start_questionnaire"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        svc = services()
+        text = tracker.latest_message.get("text") or ""
+        resident = svc.resident_for(tracker.sender_id)
+        language = svc.language_for(text, tracker.get_slot("language"), resident)
+        refused = [SlotSet("q_ready", False), SlotSet("language", language)]
+        if resident is None:
+            dispatcher.utter_message(text=phrase("not_registered", language))
+            return refused
+        channel = channel_of(tracker)
+        if svc.store.has_opted_out(resident.id, channel):
+            dispatcher.utter_message(text=phrase("opted_out_already", language))
+            return refused
+        q = svc.questionnaire(entity(tracker, "questionnaire") or DEFAULT_QUESTIONNAIRE)
+        if q is None:
+            dispatcher.utter_message(text=phrase("unknown_questionnaire", language))
+            return refused
+        if language not in q.languages:
+            language = resident.language if resident.language in q.languages else q.languages[0]
+        campaign = entity(tracker, "campaign")
+        submission_id = svc.store.start_submission(
+            resident.id, q.id, q.version, int(campaign) if campaign else None, channel, language
+        )
+        previous = tracker.get_slot("q_state")
+        if tracker.get_slot("submission_id") == submission_id and previous:
+            state = engine.RunState.from_dict(previous)
+            texts = engine.repeat(q, state).say
+        else:
+            step = engine.start(q, language, svc.context_for(resident, metadata_of(tracker).get("today")))
+            state, texts = step.state, step.say
+        return [
+            SlotSet("q_ready", True),
+            SlotSet("language", language),
+            SlotSet("resident_id", resident.id),
+            SlotSet("submission_id", submission_id),
+            SlotSet("q_state", state.to_dict()),
+            SlotSet("q_say", texts),
+            SlotSet("q_answer", None),
+        ]
+
+
+class ValidateQuestionnaireForm(FormValidationAction):
+    """Hand each answer to the engine; store what it accepts; keep asking until it is finished."""
+
+    def name(self) -> str:
+        return "validate_questionnaire_form"
+
+    async def validate_q_answer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        svc = services()
+        raw_state = tracker.get_slot("q_state")
+        submission_id = tracker.get_slot("submission_id")
+        if not raw_state or submission_id is None:
+            return {"q_answer": "done", "q_say": [phrase("nothing_running", tracker.get_slot("language") or "zh")]}
+        state = engine.RunState.from_dict(raw_state)
+        q = svc.questionnaire(state.questionnaire_id)
+        if q is None or q.version != state.version:
+            svc.store.finish_submission(submission_id, "abandoned", None)
+            return {"q_answer": "done", "q_say": [phrase("unknown_questionnaire", state.language)]}
+        latest = tracker.latest_message
+        intent = (latest.get("intent") or {}).get("name")
+        hints = NluHints(
+            intent=intent,
+            confidence=float((latest.get("intent") or {}).get("confidence") or 0.0),
+            entities=list(latest.get("entities") or []),
+        )
+        metadata = metadata_of(tracker)
+        keypad = bool(metadata.get("keypad"))
+        if intent == "ask_human" and not _is_an_option(q, state, str(value), keypad):
+            hand_over(dispatcher, tracker, state.language)
+            again = engine.repeat(q, state)
+            again.state.asked_human = True
+            return {"q_answer": None, "q_state": again.state.to_dict(),
+                    "q_say": [phrase("handoff_continue", state.language), *again.say]}
+        resident = svc.store.get_resident(int(tracker.get_slot("resident_id") or 0))
+        step = engine.answer(
+            q,
+            state,
+            str(value),
+            hints=hints,
+            confidence=float(metadata.get("asr_confidence", 1.0)),
+            keypad=keypad,
+            context=svc.context_for(resident, metadata.get("today")),
+        )
+        channel = channel_of(tracker)
+        if step.accepted is not None:
+            svc.store.record_answer(
+                submission_id,
+                step.accepted.key,
+                step.accepted.value,
+                step.accepted.raw,
+                step.accepted.confidence,
+                channel,
+                message_id=metadata.get("message_id"),
+            )
+        if step.finished:
+            svc.store.finish_submission(submission_id, step.state.status, step.risk)
+        return {
+            "q_answer": "done" if step.finished else None,
+            "q_state": step.state.to_dict(),
+            "q_say": step.say,
+        }
+
+
+def _is_an_option(q: Questionnaire, state: engine.RunState, text: str, keypad: bool) -> bool:
+    """True when the current question is a choice that takes ``text`` as one of its options."""
+    if state.current is None or state.pending_confirmation is not None:
+        return False
+    question = q.question(state.current)
+    return question.type == "choice" and isinstance(interpret(question, text, state.language, keypad=keypad), Accepted)
+
+
+class ActionAskAnswer(Action):
+    """The form's question: say what the engine queued, or the current question again."""
+
+    def name(self) -> str:
+        return "action_ask_q_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        texts = tracker.get_slot("q_say")
+        if not texts:
+            raw_state = tracker.get_slot("q_state")
+            q = services().questionnaire(raw_state["questionnaire_id"]) if raw_state else None
+            if q is not None and raw_state:
+                texts = engine.repeat(q, engine.RunState.from_dict(raw_state)).say
+        say(dispatcher, texts)
+        return [SlotSet("q_say", None)]
+
+
+class ActionRepeatQuestion(Action):
+    """Clear what was queued so that the form asks the current question again, in full."""
+
+    def name(self) -> str:
+        return "action_repeat_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return [SlotSet("q_say", None)]
+
+
+class ActionSubmitQuestionnaire(Action):
+    """Say the closing message (the submission was already finished by the validator) and reset the run."""
+
+    def name(self) -> str:
+        return "action_submit_questionnaire"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        say(dispatcher, tracker.get_slot("q_say"))
+        return [SlotSet(name, None) for name in RUN_SLOTS] + [SlotSet("q_ready", None)]

@@ -1,0 +1,71 @@
+"""A Rasa NLU component that extracts and normalises values with campaigns.normalize.
+
+Temperatures, counts, dates and train/flight/plate numbers must come out the same every time
+("三十七度五", "37度5" and "37.5" are all 37.5), so they are parsed, not learned. Listed in ``config.yml`` as
+``dialogs.nlu.ValueExtractor``. Entities carry their normalised value; the span is the whole message, since
+residents answer one value at a time.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from campaigns import normalize
+
+__all__ = ["ValueExtractor", "extract_values"]
+
+
+def extract_values(text: str, today: date | None = None) -> list[dict[str, Any]]:
+    """The normalised values found in ``text``, as Rasa entity dicts (without extractor name)."""
+    found: list[tuple[str, Any]] = []
+    temperature = normalize.parse_temperature(text)
+    if temperature is not None:
+        found.append(("temperature", temperature))
+    else:
+        number = normalize.parse_number(text)
+        if number is not None:
+            found.append(("number", number))
+    day = normalize.parse_date(text, today or date.today())
+    if day is not None:
+        found.append(("date", day.isoformat()))
+    transport = normalize.parse_transport_no(text)
+    if transport is not None:
+        found.append(("transport_no", transport))
+    return [
+        {"entity": name, "start": 0, "end": len(text), "value": value, "confidence_entity": 1.0}
+        for name, value in found
+    ]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class ValueExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds normalised temperature, number, date and transport_no entities to each message."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ValueExtractor:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if not text or text.startswith("/"):
+                continue
+            entities = self.add_extractor_name(extract_values(text))
+            if entities:
+                message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
+        return messages

@@ -1,0 +1,6 @@
+"""GridReach core: settings, errors, storage and resident import.
+
+This package imports nothing from the other GridReach packages.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Database layer: models, engine factory, migrations. Only ``gridreach.store`` uses it."""

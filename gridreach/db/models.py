@@ -1,0 +1,242 @@
+"""SQLAlchemy 1.4 models (declarative, Column style).
+
+The Alembic migrations under ``gridreach/db/migrations`` must agree with these
+(``tests/core/test_migrations.py`` checks it on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+Base: Any = declarative_base(metadata=metadata)
+
+LANGUAGES = ("zh", "en", "ko")
+SUBMISSION_STATUSES = ("in_progress", "complete", "partial", "abandoned")
+RISK_LEVELS = ("high", "moderate", "low")
+RECEIPT_STATUSES = ("delivered", "acknowledged", "asked_human")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _fk(target: str) -> ForeignKey:
+    return ForeignKey(target)
+
+
+class Street(Base):
+    __tablename__ = "streets"
+    id = Column(Integer, primary_key=True)
+    code = Column(String(32), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+
+
+class Community(Base):
+    __tablename__ = "communities"
+    id = Column(Integer, primary_key=True)
+    street_id = Column(Integer, _fk("streets.id"), nullable=False, index=True)
+    code = Column(String(32), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+
+
+class Grid(Base):
+    __tablename__ = "grids"
+    id = Column(Integer, primary_key=True)
+    community_id = Column(Integer, _fk("communities.id"), nullable=False, index=True)
+    code = Column(String(32), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+
+
+class GridWorker(Base):
+    __tablename__ = "grid_workers"
+    __table_args__ = (CheckConstraint(_in("language", LANGUAGES), name="language"),)
+    id = Column(Integer, primary_key=True)
+    grid_id = Column(Integer, _fk("grids.id"), nullable=False, index=True)
+    name = Column(String(200), nullable=False)
+    phone = Column(String(20), nullable=False)
+    language = Column(String(8), nullable=False, default="zh")
+
+
+class Household(Base):
+    __tablename__ = "households"
+    __table_args__ = (UniqueConstraint("grid_id", "address"),)
+    id = Column(Integer, primary_key=True)
+    grid_id = Column(Integer, _fk("grids.id"), nullable=False)
+    address = Column(String(500), nullable=False)
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+    __table_args__ = (CheckConstraint(_in("language", LANGUAGES), name="language"),)
+    id = Column(Integer, primary_key=True)
+    household_id = Column(Integer, _fk("households.id"), nullable=False, index=True)
+    name = Column(String(200), nullable=False)
+    phone = Column(String(20), nullable=True, unique=True)
+    birth_year = Column(Integer, nullable=True)
+    language = Column(String(8), nullable=False, default="zh")
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ChannelIdentity(Base):
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id = Column(Integer, primary_key=True)
+    resident_id = Column(Integer, _fk("residents.id"), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    external_id = Column(String(200), nullable=False)
+
+
+class OptOut(Base):
+    __tablename__ = "opt_outs"
+    __table_args__ = (UniqueConstraint("resident_id", "channel"),)
+    id = Column(Integer, primary_key=True)
+    resident_id = Column(Integer, _fk("residents.id"), nullable=False)
+    channel = Column(String(32), nullable=False)
+    reason = Column(Text, nullable=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class QuestionnaireVersion(Base):
+    __tablename__ = "questionnaire_versions"
+    __table_args__ = (UniqueConstraint("questionnaire_id", "version"),)
+    id = Column(Integer, primary_key=True)
+    questionnaire_id = Column(String(100), nullable=False)
+    version = Column(Integer, nullable=False)
+    content_hash = Column(String(128), nullable=False)
+    title = Column(String(300), nullable=False)
+    definition = Column(JSON, nullable=False)
+    registered_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(300), nullable=False)
+    grid_id = Column(Integer, _fk("grids.id"), nullable=False, index=True)
+    questionnaire_id = Column(String(100), nullable=False)
+    questionnaire_version = Column(Integer, nullable=False)
+    status = Column(String(32), nullable=False, default="draft")
+    created_by = Column(String(200), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ContactAttempt(Base):
+    __tablename__ = "contact_attempts"
+    id = Column(Integer, primary_key=True)
+    resident_id = Column(Integer, _fk("residents.id"), nullable=False, index=True)
+    campaign_id = Column(Integer, _fk("campaigns.id"), nullable=True, index=True)
+    channel = Column(String(32), nullable=False)
+    outcome = Column(String(64), nullable=False)
+    external_id = Column(String(200), nullable=True, index=True)
+    started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    ended_at = Column(DateTime(timezone=True), nullable=True)
+    detail = Column(JSON, nullable=True)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        CheckConstraint(_in("status", SUBMISSION_STATUSES), name="status"),
+        CheckConstraint(f"risk_level IS NULL OR {_in('risk_level', RISK_LEVELS)}", name="risk_level"),
+    )
+    id = Column(Integer, primary_key=True)
+    resident_id = Column(Integer, _fk("residents.id"), nullable=False, index=True)
+    campaign_id = Column(Integer, _fk("campaigns.id"), nullable=True, index=True)
+    questionnaire_id = Column(String(100), nullable=False)
+    questionnaire_version = Column(Integer, nullable=False)
+    channel = Column(String(32), nullable=False)
+    language = Column(String(8), nullable=False)
+    status = Column(String(16), nullable=False, default="in_progress")
+    risk_level = Column(String(16), nullable=True)
+    started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    completed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("submission_id", "question_key"),)
+    id = Column(Integer, primary_key=True)
+    submission_id = Column(Integer, _fk("submissions.id"), nullable=False)
+    question_key = Column(String(100), nullable=False)
+    value = Column(JSON, nullable=True)
+    raw_input = Column(Text, nullable=True)
+    confidence = Column(Float, nullable=True)
+    channel = Column(String(32), nullable=False)
+    message_id = Column(String(200), nullable=True)
+    answered_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    external_id = Column(String(200), nullable=False)
+    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+    id = Column(Integer, primary_key=True)
+    grid_id = Column(Integer, _fk("grids.id"), nullable=False, index=True)
+    title = Column(String(300), nullable=False)
+    body = Column(Text, nullable=False)
+    created_by = Column(String(200), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class NoticeReceipt(Base):
+    __tablename__ = "notice_receipts"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "resident_id"),
+        CheckConstraint(_in("status", RECEIPT_STATUSES), name="status"),
+    )
+    id = Column(Integer, primary_key=True)
+    notice_id = Column(Integer, _fk("notices.id"), nullable=False)
+    resident_id = Column(Integer, _fk("residents.id"), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    status = Column(String(16), nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AuditLog(Base):
+    """Who did what to which row. ``detail`` never holds answer values or health data."""
+
+    __tablename__ = "audit_log"
+    id = Column(Integer, primary_key=True)
+    actor = Column(String(200), nullable=False)
+    action = Column(String(100), nullable=False)
+    target_type = Column(String(64), nullable=False)
+    target_id = Column(String(64), nullable=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    detail = Column(JSON, nullable=True)

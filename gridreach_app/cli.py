@@ -1,0 +1,147 @@
+"""The ``gridreach`` command. Each subcommand says what to do next."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from gridreach.errors import GridReachError
+from gridreach.settings import Settings
+
+__all__ = ["main"]
+
+
+def _store(settings: Settings):  # type: ignore[no-untyped-def]
+    from gridreach.store import Store
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    store = Store.from_url(settings.database_url)
+    store.migrate()
+    return store
+
+
+def cmd_model(settings: Settings, args: argparse.Namespace) -> int:
+    from gridreach_app.model import ensure_model
+
+    path = ensure_model(settings.model_dir)
+    print(f"Rasa model: {path}")
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    _store(settings)
+    print("Database schema is up to date.")
+    return 0
+
+
+def cmd_geography_load(settings: Settings, args: argparse.Namespace) -> int:
+    from gridreach.residents_import import load_geography
+
+    count = load_geography(_store(settings), args.file)
+    print(f"Loaded {count} grids. Next: gridreach residents import FILE")
+    return 0
+
+
+def cmd_residents_import(settings: Settings, args: argparse.Namespace) -> int:
+    from gridreach.residents_import import import_residents
+
+    report = import_residents(_store(settings), args.file)
+    print(report.format())
+    return 0 if not report.refused else 3
+
+
+def cmd_sample_load(settings: Settings, args: argparse.Namespace) -> int:
+    from gridreach_app.sample import load_sample
+
+    print(load_sample(_store(settings)))
+    return 0
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from gridreach_app.report import format_summary
+
+    store = _store(settings)
+    campaigns = [args.campaign] if args.campaign else None
+    print(format_summary(store.grid_summary(campaign_ids=campaigns)))
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from gridreach_app.demo import run_demo
+
+    return asyncio.run(run_demo(settings, grid=args.grid, limit=args.limit, concurrency=args.concurrency))
+
+
+def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    from gridreach_app.chat import run_chat
+
+    return asyncio.run(run_chat(settings, phone=args.phone, resident_id=args.resident, start=args.questionnaire))
+
+
+def cmd_nlu_report(settings: Settings, args: argparse.Namespace) -> int:
+    from gridreach_app.nlu_report import write_report
+
+    return write_report(settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gridreach", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("model", help="train the Rasa model if its inputs changed").set_defaults(func=cmd_model)
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="create or migrate the schema").set_defaults(func=cmd_db_upgrade)
+
+    geo = sub.add_parser("geography", help="streets, communities, grids").add_subparsers(dest="geo", required=True)
+    p = geo.add_parser("load", help="load a geography YAML file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_geography_load)
+
+    res = sub.add_parser("residents", help="the resident list").add_subparsers(dest="res", required=True)
+    p = res.add_parser("import", help="import residents from CSV or XLSX; reports every refused row")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_residents_import)
+
+    sample = sub.add_parser("sample", help="the synthetic sample community").add_subparsers(dest="s", required=True)
+    sample.add_parser("load", help="load 3 grids, ~1,300 residents").set_defaults(func=cmd_sample_load)
+
+    p = sub.add_parser("report", help="per-grid completion and risk counts")
+    p.add_argument("--campaign", type=int, help="only this campaign")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("demo", help="screen one sample grid end to end through the Rasa core")
+    p.add_argument("--grid", default="G01", help="grid code (default G01)")
+    p.add_argument("--limit", type=int, help="screen only the first N residents")
+    p.add_argument("--concurrency", type=int, default=8, help="conversations at once (default 8)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("chat", help="talk to the assistant in this terminal as a resident")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--phone", help="the resident's phone number")
+    who.add_argument("--resident", type=int, help="the resident's id")
+    p.add_argument("--questionnaire", default="daily_health", help="start this questionnaire (default daily_health)")
+    p.set_defaults(func=cmd_chat)
+
+    sub.add_parser("nlu-report", help="evaluate NLU on the held-out sets, write reports/nlu/").set_defaults(
+        func=cmd_nlu_report
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        return int(args.func(settings, args))
+    except GridReachError as exc:
+        print(f"gridreach: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The real dialogue stack for tests: trained model, action server subprocess, Rasa Agent in-process.
+
+Started once per database backend (SQLite, and PostgreSQL when reachable) and shared by the tests of this
+folder. The Agent runs on an event loop in a background thread so that tests stay plain functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gridreach.identity import resident_sender_id
+from gridreach.settings import Settings
+from gridreach.store import Store
+from gridreach_app.action_server import ActionServer, free_port
+from gridreach_app.dialogue import EmbeddedDialogue, Reply, start_message
+from gridreach_app.model import PROJECT_ROOT, ensure_model
+from tests.conftest import _pg_admin, _with_search_path, pg_problem, pg_url
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One database per backend for the whole dialogue stack (overrides the per-test fixture)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('dialogs') / 'gridreach.db'}"
+        return
+    problem = pg_problem()
+    if problem is not None:
+        pytest.fail(f"GRIDREACH_REQUIRE_PG is set but PostgreSQL at {pg_url()} is unreachable: {problem}")
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    _pg_admin(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield _with_search_path(pg_url(), schema)
+    finally:
+        _pg_admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@dataclass
+class Stack:
+    """A running dialogue stack and the people it knows."""
+
+    store: Store
+    dialogue: EmbeddedDialogue
+    loop: asyncio.AbstractEventLoop
+    residents: dict[str, int]
+
+    def say(self, sender: str, text: str, channel: str = "test", **metadata: Any) -> list[Reply]:
+        future = asyncio.run_coroutine_threadsafe(self.dialogue.handle(sender, text, channel, metadata), self.loop)
+        return future.result(timeout=120)
+
+    def texts(self, sender: str, text: str, channel: str = "test", **metadata: Any) -> list[str]:
+        return [r.text for r in self.say(sender, text, channel, **metadata) if r.text]
+
+    def start(self, who: str, questionnaire: str = "daily_health", campaign: int | None = None,
+              channel: str = "test") -> list[str]:
+        return self.texts(self.sender(who), start_message(questionnaire, campaign), channel)
+
+    def sender(self, who: str) -> str:
+        return resident_sender_id(self.residents[who])
+
+    def fresh(self, who: str, language: str = "zh", birth_year: int = 1980) -> str:
+        """A new resident (so that each test has its own conversation); returns the sender id."""
+        phone = f"+86139{uuid.uuid4().int % 10**8:08d}"
+        address = f"测试路{len(self.residents) + 1}号"
+        self.residents[who] = self.store.add_resident("T01", address, who, phone, birth_year, language)
+        return self.sender(who)
+
+
+def _seed(store: Store) -> None:
+    store.ensure_grid("S01", "和平街道", "C01", "幸福社区", "T01", "测试网格")
+    store.add_grid_worker("T01", "王网格", "+8613800138000", "zh")
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    return ensure_model(PROJECT_ROOT / "models", quiet=True)
+
+
+@pytest.fixture(scope="session")
+def stack(db_url: str, model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    home = tmp_path_factory.mktemp("home")
+    settings = Settings(home=home, database_url=db_url)
+    store = Store.from_url(db_url)
+    store.migrate()
+    _seed(store)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    with ActionServer(settings, port=free_port()) as actions:
+        dialogue = EmbeddedDialogue(model_path, actions.url)
+        asyncio.run_coroutine_threadsafe(dialogue.start(), loop).result(timeout=300)
+        yield Stack(store, dialogue, loop, {})
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+    store.close()
