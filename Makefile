@@ -5,6 +5,7 @@ GR     := $(VENV)/bin/gridreach
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: setup sysdeps model demo test lint validate nlu-report bench clean help
 

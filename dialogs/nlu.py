@@ -21,25 +21,29 @@ from rasa.shared.nlu.training_data.message import Message
 
 from campaigns import normalize
 
-__all__ = ["ValueExtractor", "extract_values"]
+__all__ = ["BODY_TEMPERATURE", "ValueExtractor", "extract_values"]
+
+#: A number is also offered as a temperature only when a body could have it (°C, after °F conversion).
+BODY_TEMPERATURE = (30.0, 45.0)
 
 
 def extract_values(text: str, today: date | None = None) -> list[dict[str, Any]]:
     """The normalised values found in ``text``, as Rasa entity dicts (without extractor name)."""
     found: list[tuple[str, Any]] = []
-    temperature = normalize.parse_temperature(text)
-    if temperature is not None:
-        found.append(("temperature", temperature))
-    else:
-        number = normalize.parse_number(text)
-        if number is not None:
-            found.append(("number", number))
-    day = normalize.parse_date(text, today or date.today())
-    if day is not None:
-        found.append(("date", day.isoformat()))
     transport = normalize.parse_transport_no(text)
     if transport is not None:
         found.append(("transport_no", transport))
+    temperature = normalize.parse_temperature(text)
+    if temperature is not None and not BODY_TEMPERATURE[0] <= temperature <= BODY_TEMPERATURE[1]:
+        temperature = None
+    if temperature is not None:
+        found.append(("temperature", temperature))
+    number = normalize.parse_number(text)
+    if number is not None and transport is None and temperature in (None, number):
+        found.append(("number", number))
+    day = normalize.parse_date(text, today or date.today())
+    if day is not None:
+        found.append(("date", day.isoformat()))
     return [
         {"entity": name, "start": 0, "end": len(text), "value": value, "confidence_entity": 1.0}
         for name, value in found

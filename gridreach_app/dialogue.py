@@ -136,7 +136,9 @@ class OnceOnly:
 
     Channels redeliver (WeChat retries a callback three times with the same MsgId; webhooks are retried after a
     timeout). A message whose ``metadata["message_id"]`` was already claimed on that channel is answered with no
-    replies instead of being taken as the answer to the next question.
+    replies instead of being taken as the answer to the next question. When handling fails the claim is
+    released, so the channel's redelivery is handled; a process killed mid-turn loses that one turn, and the
+    questionnaire asks its current question again on the resident's next message.
     """
 
     def __init__(self, inner: Dialogue, store: Store) -> None:
@@ -147,6 +149,12 @@ class OnceOnly:
         self, sender_id: str, text: str, channel: str, metadata: dict[str, Any] | None = None
     ) -> list[Reply]:
         message_id = (metadata or {}).get("message_id")
-        if message_id is not None and not self.store.claim_message(channel, str(message_id)):
+        if message_id is None:
+            return await self.inner.handle(sender_id, text, channel, metadata)
+        if not self.store.claim_message(channel, str(message_id)):
             return []
-        return await self.inner.handle(sender_id, text, channel, metadata)
+        try:
+            return await self.inner.handle(sender_id, text, channel, metadata)
+        except BaseException:
+            self.store.release_message(channel, str(message_id))  # let the redelivery be handled
+            raise

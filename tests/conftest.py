@@ -53,6 +53,7 @@ def _require_pg() -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # no test process may try to phone home
     config.addinivalue_line("markers", "postgresql: runs against the PostgreSQL test server")
 
 

@@ -89,6 +89,8 @@ class ValidateQuestionnaireForm(FormValidationAction):
     async def validate_q_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is None:  # rasa_sdk also validates slots just reset to None (at the form's activation)
+            return {}
         svc = services()
         raw_state = tracker.get_slot("q_state")
         submission_id = tracker.get_slot("submission_id")

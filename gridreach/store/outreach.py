@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from gridreach.db.models import (
@@ -33,6 +33,15 @@ class OutreachMixin(StoreBase):
             except IntegrityError:
                 return False
             return True
+
+    def release_message(self, channel: str, external_id: str) -> None:
+        """Forget a claimed message whose handling failed, so that its redelivery is handled."""
+        with self._write() as session:
+            session.execute(
+                delete(InboundMessage).where(
+                    InboundMessage.channel == channel, InboundMessage.external_id == external_id
+                )
+            )
 
     # ---- contact attempts ----------------------------------------------------------
     def record_contact_attempt(

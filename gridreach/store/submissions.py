@@ -260,6 +260,15 @@ class SubmissionsMixin(StoreBase):
                 },
             )
 
+    def latest_submission(self, resident_id: int, questionnaire_id: str | None = None) -> SubmissionView | None:
+        """The resident's most recently started submission (of one questionnaire, if given)."""
+        with self._read() as session:
+            query = select(Submission.id).where(Submission.resident_id == resident_id)
+            if questionnaire_id is not None:
+                query = query.where(Submission.questionnaire_id == questionnaire_id)
+            found = session.execute(query.order_by(Submission.id.desc()).limit(1)).scalar_one_or_none()
+        return None if found is None else self.get_submission(found)
+
 
 def _questionnaire(session: Session, questionnaire_id: str, version: int) -> Any:
     return session.execute(

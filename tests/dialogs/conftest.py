@@ -50,6 +50,8 @@ class Stack:
     dialogue: EmbeddedDialogue
     loop: asyncio.AbstractEventLoop
     residents: dict[str, int]
+    action_url: str
+    model_path: Path
 
     def say(self, sender: str, text: str, channel: str = "test", **metadata: Any) -> list[Reply]:
         future = asyncio.run_coroutine_threadsafe(self.dialogue.handle(sender, text, channel, metadata), self.loop)
@@ -96,7 +98,7 @@ def stack(db_url: str, model_path: Path, tmp_path_factory: pytest.TempPathFactor
     with ActionServer(settings, port=free_port()) as actions:
         dialogue = EmbeddedDialogue(model_path, actions.url)
         asyncio.run_coroutine_threadsafe(dialogue.start(), loop).result(timeout=300)
-        yield Stack(store, dialogue, loop, {})
+        yield Stack(store, dialogue, loop, {}, actions.url, model_path)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=10)
     store.close()

@@ -91,3 +91,19 @@ def test_dates_are_normalised(agent: Any) -> None:
 )
 def test_short_answers(agent: Any, text: str, intent: str) -> None:
     assert parse(agent, text)["intent"]["name"] == intent
+
+
+def test_rasa_data_validate_is_clean() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "rasa", "data", "validate", "--config", "config.yml", "--domain", "dialogs/domain",
+         "--data", "nlu_data", "dialogs/data"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    complaints = [line for line in output.splitlines()
+                  if ("WARNING" in line or "UserWarning" in line or "ERROR" in line) and "Deprecat" not in line]
+    assert not complaints, complaints
