@@ -83,10 +83,29 @@ def interpret(question: Question, text: str, language: str, hints: NluHints | No
         if found is None and hints.entity("date"):
             found = normalize.parse_date(str(hints.entity("date")), today or date.today())
         return Accepted(found.isoformat(), raw) if found else Rejected("unintelligible")
-    value = _clean(str(hints.entity("place") or raw)) if question.type == "place" else _clean(key)
+    value = _strip_place_framing(_clean(key)) if question.type == "place" else _clean(key)
     if not any(ch.isalnum() for ch in value):
         return Rejected("unintelligible")
     return Accepted(value, raw)
+
+
+_PLACE_BEFORE = re.compile(
+    r"^(?:我|我们)?(?:是)?(?:从|来自|去了|去过|到了|到过|在|住在|住)\s*"
+    r"|^(?:i|we)?\s*(?:came|come|am|'m|was|went|have been|travelled|traveled|stay(?:ed|ing)?|live)?\s*"
+    r"(?:back\s+)?(?:from|to|in|at)\s+",
+    re.IGNORECASE,
+)
+_PLACE_AFTER = re.compile(r"(?:回来的|回来|过来的|过来|来的|来|去的|的)$")
+
+
+def _strip_place_framing(text: str) -> str:
+    """"我从武汉来的" -> "武汉", "I came back from Beijing" -> "Beijing"; an address stays whole.
+
+    The whole answer is the value (an address must not be cut to a district); only the words that frame a
+    place in speech are taken off, and never so much that nothing is left.
+    """
+    inner = _PLACE_AFTER.sub("", _PLACE_BEFORE.sub("", text, count=1)).strip()
+    return inner if any(ch.isalnum() for ch in inner) else text
 
 
 def _yes_no(question: Question, raw: str, language: str, hints: NluHints, keypad: bool) -> Result:

@@ -13,7 +13,7 @@ from typing import Any
 from campaigns import engine, messages
 from campaigns.answers import Accepted, NluHints, interpret
 from campaigns.engine import RunState, Step
-from campaigns.interrupts import detect_interrupt
+from campaigns.interrupts import INTERRUPTS, detect_interrupt
 from campaigns.questionnaire import Questionnaire
 
 __all__ = ["Turn", "take_turn"]
@@ -23,6 +23,21 @@ _HANDOVER = {"zh": "好的，我们会请网格员尽快联系您。", "en": "Al
 _HELP = {"zh": "您直接说出答案就可以。想听一遍问题，请说“再说一遍”。",
          "en": "Just say your answer. To hear the question again, say repeat.",
          "ko": "답을 말씀해 주시면 됩니다. 질문을 다시 들으시려면 다시 말씀해 주세요라고 하세요."}
+
+
+_FREE_TEXT = ("place", "text")
+
+
+def _interruption(q: Questionnaire, state: RunState, text: str, hints: NluHints | None,
+                  keypad: bool) -> str | None:
+    if keypad:
+        return "repeat" if text.strip() == "*" else None
+    keyword = detect_interrupt(text, state.language)
+    if hints is None or hints.intent not in INTERRUPTS:
+        return keyword
+    free_text = (state.current is not None and state.pending_confirmation is None
+                 and q.question(state.current).type in _FREE_TEXT)
+    return keyword if free_text else (keyword or hints.intent)
 
 
 @dataclass(frozen=True)
@@ -36,9 +51,13 @@ class Turn:
 def take_turn(q: Questionnaire, state: RunState, text: str, *, hints: NluHints | None = None,
               confidence: float = 1.0, keypad: bool = False,
               context: Mapping[str, Any] | None = None) -> Turn:
-    """Handle an opt-out, a request for a person, for a repeat or for help; else answer."""
-    keyed_repeat = "repeat" if text.strip() == "*" else None
-    kind = keyed_repeat if keypad else detect_interrupt(text, state.language)
+    """Handle an opt-out, a request for a person, for a repeat or for help; else answer.
+
+    Without an NLU the interruption is found by keywords. With one (``hints.intent``), its intent counts too,
+    except on free-text questions (place, text), where anything may be an answer ("medicine for my mother")
+    and only an explicit phrase ("别再打了") interrupts.
+    """
+    kind = _interruption(q, state, text, hints, keypad)
     if kind == "opt_out":
         return Turn(engine.abandon(q, state, "opt_out", context), kind)
     if kind is not None and state.current is not None and state.pending_confirmation is None:

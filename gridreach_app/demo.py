@@ -84,6 +84,11 @@ async def run_demo(settings: Settings, grid: str = "G01", limit: int | None = No
             f"演示排查 demo {time.strftime('%Y-%m-%d %H:%M')}", grid, questionnaire, version, "demo"
         )
         plan = {r.id: assign(r.id, scenarios) for r in residents}
+        opted_out = {r.id for r in residents if rt.store.has_opted_out(r.id, "demo")}
+        if opted_out:
+            print(f"{len(opted_out)} residents opted out in an earlier run: they are not contacted again.")
+            silent = Scenario("opted_out_earlier", 0, "not_reached", None, {"zh": [], "en": [], "ko": []})
+            plan.update({rid: silent for rid in opted_out})
         languages = Counter(r.language for r in residents)
         print(f"Screening grid {grid}: {len(residents)} residents ({dict(languages)}), campaign #{campaign_id}, "
               f"through the Rasa core and action server...")

@@ -17,6 +17,7 @@ import httpx
 
 from gridreach.errors import GridReachError
 from gridreach.store import Store
+from gridreach_app.logs import quiet_rasa
 
 __all__ = [
     "Dialogue",
@@ -77,6 +78,8 @@ class EmbeddedDialogue:
         from rasa.core.agent import load_agent
         from rasa.core.utils import AvailableEndpoints
         from rasa.utils.endpoints import EndpointConfig
+
+        quiet_rasa()
 
         tracker_store = None
         if self.tracker_db is not None:

