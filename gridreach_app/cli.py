@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from gridreach.errors import GridReachError
@@ -88,6 +89,10 @@ def cmd_nlu_report(settings: Settings, args: argparse.Namespace) -> int:
     return write_report(settings)
 
 
+def _drop_warning(*args: object, **kwargs: object) -> None:
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridreach", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -136,7 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # Rasa's usage telemetry would try to reach the internet from every process we start: off unless asked for.
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = build_parser().parse_args(argv)
+    if not args.verbose:  # a grid worker's terminal shows GridReach's output, not library deprecations
+        warnings.filterwarnings("ignore")
+        warnings.showwarning = _drop_warning  # libraries (TensorFlow, Rasa) re-add their own filters
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()

@@ -13,9 +13,11 @@ __all__ = ["quiet_rasa"]
 
 def quiet_rasa(level: int = logging.WARNING) -> None:
     """Configure Rasa's structlog and loggers so that nothing below ``level`` (never below WARNING) is logged."""
+    import jieba
     from rasa.utils.log_utils import configure_structlog
 
     level = max(level, logging.WARNING)
     configure_structlog(level)
+    jieba.setLogLevel(level)  # jieba sets its own logger to DEBUG when imported
     for name in ("rasa", "rasa_sdk", "sanic", "tensorflow", "absl", "jieba", "urllib3", "httpx"):
         logging.getLogger(name).setLevel(level)

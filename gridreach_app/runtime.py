@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from campaigns import QUESTIONNAIRE_DIR
+from campaigns.registry import load_and_register
 from gridreach.settings import Settings
 from gridreach.store import Store
 from gridreach_app.action_server import ActionServer, free_port
@@ -23,8 +25,11 @@ class Runtime:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+async def open_runtime(settings: Settings, *, keep_conversations: bool = True) -> AsyncIterator[Runtime]:
     """Everything a job needs, started; stopped again on exit.
+
+    ``keep_conversations`` keeps Rasa's conversation trackers in ``<home>/trackers.db`` (SQL tracker store), so
+    a resident's conversation survives a restart; a scripted batch (the demo) keeps them in memory instead.
 
     In ``embedded`` mode (the default) this starts the action server and loads the model in-process; in
     ``remote`` mode it only talks to ``GRIDREACH_RASA_URL`` (whose own action server is the operator's).
@@ -32,6 +37,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     settings.home.mkdir(parents=True, exist_ok=True)
     store = Store.from_url(settings.database_url)
     store.migrate()
+    load_and_register(store, QUESTIONNAIRE_DIR)
     if settings.dialogue_mode == "remote":
         assert settings.rasa_url is not None
         remote = RemoteDialogue(settings.rasa_url)
@@ -43,7 +49,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         return
     model = ensure_model(settings.model_dir)
     with ActionServer(settings, port=free_port()) as actions:
-        dialogue = await EmbeddedDialogue(model, actions.url, tracker_db=settings.home / "trackers.db").start()
+        trackers = settings.home / "trackers.db" if keep_conversations else None
+        dialogue = await EmbeddedDialogue(model, actions.url, tracker_db=trackers).start()
         try:
             yield Runtime(settings, store, OnceOnly(dialogue, store))
         finally:

@@ -8,8 +8,9 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from campaigns import QUESTIONNAIRE_DIR, Questionnaire, load_directory
+from campaigns import QUESTIONNAIRE_DIR, Questionnaire
 from campaigns.normalize import detect_language
+from campaigns.registry import load_and_register
 from gridreach.identity import parse_sender_id
 from gridreach.settings import Settings
 from gridreach.store import Store
@@ -72,8 +73,6 @@ def services() -> Services:
     """Build the services from the environment; questionnaires are registered with their content hash."""
     settings = Settings.from_env()
     store = Store.from_url(settings.database_url)
-    questionnaires = load_directory(QUESTIONNAIRE_DIR)
-    for q in questionnaires.values():
-        store.register_questionnaire(q.id, q.version, q.content_hash, q.title.get("zh", q.id), q.to_dict())
+    questionnaires = load_and_register(store, QUESTIONNAIRE_DIR)
     log.info("action services ready: %d questionnaires", len(questionnaires))
     return Services(store=store, questionnaires=questionnaires, settings=settings)
