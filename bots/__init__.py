@@ -1,1 +1,1 @@
-"""GridReach."""
+"""Chat connectors (Telegram, WeChat/WeCom) as Rasa input/output channels: built in issue #3."""

@@ -1,1 +1,1 @@
-"""GridReach."""
+"""The Rasa side of GridReach: domain and rules (YAML), custom actions, the NLU value extractor."""

@@ -1,1 +1,1 @@
-"""GridReach."""
+"""The GridReach application: the `gridreach` command and the embedded runtime that wires the packages."""

@@ -1,1 +1,1 @@
-"""GridReach."""
+"""The outbound voice caller (Twilio Media Streams, Vosk, pyttsx3): built in issue #4."""
