@@ -15,6 +15,8 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,11 +107,11 @@ def _pg_admin(sql: str) -> None:
         conn.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """An empty database URL: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gridreach.db'}"
+@contextmanager
+def empty_database(kind: str, directory: Path) -> Iterator[str]:
+    """The URL of an empty database: a SQLite file in ``directory``, or a fresh PostgreSQL schema (dropped after)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'gridreach.db'}"
         return
     problem = pg_problem()
     if problem is not None:
@@ -120,6 +122,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
         yield _with_search_path(pg_url(), schema)
     finally:
         _pg_admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database URL: a SQLite file, or a fresh PostgreSQL schema."""
+    with empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -22,24 +22,14 @@ from gridreach.store import Store
 from gridreach_app.action_server import ActionServer, free_port
 from gridreach_app.dialogue import EmbeddedDialogue, Reply, start_message
 from gridreach_app.model import PROJECT_ROOT, ensure_model
-from tests.conftest import _pg_admin, _with_search_path, pg_problem, pg_url
+from tests.conftest import BACKENDS, empty_database
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+@pytest.fixture(scope="session", params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One database per backend for the whole dialogue stack (overrides the per-test fixture)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('dialogs') / 'gridreach.db'}"
-        return
-    problem = pg_problem()
-    if problem is not None:
-        pytest.fail(f"GRIDREACH_REQUIRE_PG is set but PostgreSQL at {pg_url()} is unreachable: {problem}")
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    _pg_admin(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield _with_search_path(pg_url(), schema)
-    finally:
-        _pg_admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with empty_database(request.param, tmp_path_factory.mktemp("dialogs")) as url:
+        yield url
 
 
 @dataclass
