@@ -107,3 +107,18 @@ def test_rasa_data_validate_is_clean() -> None:
     complaints = [line for line in output.splitlines()
                   if ("WARNING" in line or "UserWarning" in line or "ERROR" in line) and "Deprecat" not in line]
     assert not complaints, complaints
+
+
+def test_rasa_test_core_passes_the_test_stories(model_path: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "rasa", "test", "core", "--stories", "tests/rasa_stories", "--model",
+         str(model_path), "--out", str(tmp_path)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    report = json.loads((tmp_path / "story_report.json").read_text())
+    assert report["conversation_accuracy"]["total"] >= 4
+    assert report["conversation_accuracy"]["correct"] == report["conversation_accuracy"]["total"]
