@@ -19,6 +19,7 @@ from campaigns.phrases import phrase
 from campaigns.runner import take_turn
 from dialogs.actions.common import RUN_SLOTS, channel_of, entity, hand_over, metadata_of, say
 from dialogs.actions.services import services
+from gridreach.errors import GridReachError
 
 __all__ = [
     "ActionAskAnswer",
@@ -58,9 +59,12 @@ class ActionStartQuestionnaire(Action):
         if language not in q.languages:
             language = resident.language if resident.language in q.languages else q.languages[0]
         campaign = entity(tracker, "campaign")
-        submission_id = svc.store.start_submission(
-            resident.id, q.id, q.version, int(campaign) if campaign else None, channel, language
-        )
+        try:
+            campaign_id = int(campaign) if campaign else None
+            submission_id = svc.store.start_submission(resident.id, q.id, q.version, campaign_id, channel, language)
+        except (ValueError, GridReachError):  # a garbled or unknown campaign in the trigger
+            dispatcher.utter_message(text=phrase("unknown_questionnaire", language))
+            return refused
         previous = tracker.get_slot("q_state")
         if tracker.get_slot("submission_id") == submission_id and previous:
             state = engine.RunState.from_dict(previous)

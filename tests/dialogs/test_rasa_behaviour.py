@@ -129,3 +129,12 @@ def test_resident_starts_a_screening_by_typing(stack: Stack) -> None:
     sender = stack.fresh("自己开始")
     replies = stack.texts(sender, "开始排查")
     assert any("体温" in t for t in replies)
+
+
+def test_a_trigger_for_an_unknown_campaign_or_questionnaire_is_refused_cleanly(stack: Stack) -> None:
+    sender = stack.fresh("坏的触发")
+    assert any("停用" in t for t in stack.texts(sender, start_message("daily_health", 987654)))
+    assert any("停用" in t for t in stack.texts(sender, '/start_questionnaire{"questionnaire": "daily_health", "campaign": "x1"}'))
+    assert any("停用" in t for t in stack.texts(sender, start_message("no_such_questionnaire")))
+    assert stack.store.latest_submission(stack.residents["坏的触发"]) is None
+    assert any("体温" in t for t in stack.texts(sender, start_message("daily_health")))
