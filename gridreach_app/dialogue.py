@@ -102,7 +102,19 @@ class EmbeddedDialogue:
         output = CollectingOutputChannel()
         message = UserMessage(text, output, sender_id, input_channel=channel, metadata=meta)
         raw = await self._agent.handle_message(message)
+        if not raw and not await self._actions_alive():
+            # Rasa logs a failed custom action and carries on with no reply and no state change; say so, so that
+            # the channel's redelivery (or the resident's next message) answers the same question again.
+            raise DialogueError(f"the action server at {self.action_url} is not answering; the turn was not taken")
         return [Reply.from_rasa(r) for r in raw or []]
+
+    async def _actions_alive(self) -> bool:
+        health = self.action_url.rsplit("/", 1)[0] + "/health"
+        try:
+            async with httpx.AsyncClient(timeout=2.0) as client:
+                return (await client.get(health)).status_code == 200
+        except httpx.HTTPError:
+            return False
 
 
 class RemoteDialogue:
