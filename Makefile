@@ -7,7 +7,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup sysdeps model demo test lint validate nlu-report bench clean help
+.PHONY: setup sysdeps model demo test lint validate nlu-report clean help
 
 help:
 	@echo "make demo    screen one sample grid end to end (SQLite, no outside account needed)"
@@ -39,7 +39,7 @@ lint: setup
 	$(VENV)/bin/mypy
 
 validate: setup
-	$(VENV)/bin/rasa data validate --config config.yml --domain dialogs/domain --data nlu_data dialogs/data
+	$(VENV)/bin/rasa data validate
 
 nlu-report: setup model
 	$(GR) nlu-report

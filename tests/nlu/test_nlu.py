@@ -97,9 +97,9 @@ def test_rasa_data_validate_is_clean() -> None:
     import subprocess
     import sys
 
+    # Plain `rasa data validate`: the default paths (domain.yml, data/) lead to dialogs/ and nlu_data/.
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "data", "validate", "--config", "config.yml", "--domain", "dialogs/domain",
-         "--data", "nlu_data", "dialogs/data"],
+        [sys.executable, "-m", "rasa", "data", "validate"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
     )
     output = result.stdout + result.stderr
@@ -109,13 +109,15 @@ def test_rasa_data_validate_is_clean() -> None:
     assert not complaints, complaints
 
 
-def test_rasa_test_core_passes_the_test_stories(model_path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stories", ["tests/rasa_stories", "data"])
+def test_rasa_test_core_passes_the_stories(model_path: Path, tmp_path: Path, stories: str) -> None:
+    """The end-to-end test stories (with user text), and the training stories as plain `rasa test core` runs them."""
     import subprocess
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "test", "core", "--stories", "tests/rasa_stories", "--model",
-         str(model_path), "--out", str(tmp_path)],
+        [sys.executable, "-m", "rasa", "test", "core", "--stories", stories, "--model", str(model_path),
+         "--out", str(tmp_path)],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
