@@ -6,6 +6,7 @@ voice caller can synthesise every fixed text ahead of a call.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from string import Formatter
@@ -39,8 +40,9 @@ class _Blank(dict[str, str]):
 def phrase(key: str, language: str, **fields: Any) -> str:
     """The text ``key`` in ``language`` (falling back to Chinese), with ``{fields}`` filled in."""
     texts = _catalog()[key]
-    text = texts.get(language) or texts["zh"]
-    return Formatter().vformat(text, (), _Blank(fields))
+    text = Formatter().vformat(texts.get(language) or texts["zh"], (), _Blank(fields))
+    # a field left empty ("your grid worker {grid_worker} has...") must not leave a gap behind
+    return re.sub(r" +([,.;:!?])", r"\1", re.sub(r" {2,}", " ", text))
 
 
 def all_phrases() -> dict[str, dict[str, str]]:

@@ -14,15 +14,10 @@ from campaigns import engine, messages
 from campaigns.answers import Accepted, NluHints, interpret
 from campaigns.engine import RunState, Step
 from campaigns.interrupts import INTERRUPTS, detect_interrupt
+from campaigns.phrases import phrase
 from campaigns.questionnaire import Questionnaire
 
 __all__ = ["Turn", "take_turn"]
-
-_HANDOVER = {"zh": "好的，我们会请网格员尽快联系您。", "en": "All right, your grid worker will contact you soon.",
-             "ko": "알겠습니다. 담당자가 곧 연락드리겠습니다."}
-_HELP = {"zh": "您直接说出答案就可以。想听一遍问题，请说“再说一遍”。",
-         "en": "Just say your answer. To hear the question again, say repeat.",
-         "ko": "답을 말씀해 주시면 됩니다. 질문을 다시 들으시려면 다시 말씀해 주세요라고 하세요."}
 
 
 _FREE_TEXT = ("place", "text")
@@ -71,10 +66,10 @@ def take_turn(q: Questionnaire, state: RunState, text: str, *, hints: NluHints |
     again = engine.repeat(q, state)
     if kind == "ask_human":
         again.state.asked_human = True
-        return Turn(Step(again.state, None, [_HANDOVER[state.language], *again.say], again.finished),
+        return Turn(Step(again.state, None, [phrase("handoff", state.language), *again.say], again.finished),
                     kind)
     if kind == "help" and state.current is not None and state.pending_confirmation is None:
         question = q.question(state.current)
-        say = [_HELP[state.language], messages.reprompt_text(question, state.language)]
+        say = [phrase("help_questionnaire", state.language), messages.reprompt_text(question, state.language)]
         return Turn(Step(again.state, None, say, again.finished), kind)
     return Turn(again, kind)

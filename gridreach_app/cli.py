@@ -9,14 +9,18 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from gridreach.errors import GridReachError
 from gridreach.settings import Settings
 
+if TYPE_CHECKING:
+    from gridreach.store import Store
+
 __all__ = ["main"]
 
 
-def _store(settings: Settings):  # type: ignore[no-untyped-def]
+def _store(settings: Settings) -> Store:
     from gridreach.store import Store
 
     settings.home.mkdir(parents=True, exist_ok=True)
