@@ -1,4 +1,4 @@
-"""The ``gridreach`` command. Each subcommand says what to do next."""
+"""The gridreach command: import residents, train the model, screen a grid, chat as a resident, report."""
 
 from __future__ import annotations
 
