@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from campaigns.phrases import phrase
 from dialogs.actions.services import services
 
-__all__ = ["RUN_SLOTS", "channel_of", "entity", "hand_over", "metadata_of", "say"]
+__all__ = ["RUN_SLOTS", "channel_of", "entity", "hand_over", "metadata_of", "opt_out", "say"]
 
 RUN_SLOTS = ("q_state", "q_say", "submission_id", "q_answer")
 
@@ -47,3 +47,16 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, language: str)
     dispatcher.utter_message(text=phrase("handoff", language, grid_worker=worker.name if worker else ""))
     if worker is not None:
         dispatcher.utter_message(json_message={"handoff": {"phone": worker.phone, "name": worker.name}})
+
+
+def opt_out(tracker: Tracker, language: str, submission_id: int | None) -> str:
+    """Record the resident's opt-out on this channel, abandon the running submission (its answers are kept),
+    and return the confirmation to say."""
+    svc = services()
+    resident = svc.resident_for(tracker.sender_id)
+    if resident is not None:
+        svc.store.record_opt_out(resident.id, channel_of(tracker), "resident asked to stop")
+    if submission_id is not None:
+        svc.store.finish_submission(submission_id, "abandoned", None)
+    worker = resident.grid_worker_name if resident else None
+    return phrase("opt_out_confirmed", language, grid_worker=worker or "")

@@ -7,9 +7,8 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from campaigns import engine
 from campaigns.phrases import phrase
-from dialogs.actions.common import RUN_SLOTS, channel_of, hand_over
+from dialogs.actions.common import RUN_SLOTS, hand_over, opt_out
 from dialogs.actions.services import services
 
 __all__ = ["ActionHandoff", "ActionOptOut", "ActionRespond"]
@@ -37,23 +36,9 @@ class ActionOptOut(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         svc = services()
-        resident = svc.resident_for(tracker.sender_id)
-        language = svc.language_for("", tracker.get_slot("language"), resident)
-        events: list[EventType] = []
-        if resident is not None:
-            svc.store.record_opt_out(resident.id, channel_of(tracker), "resident asked to stop")
-        submission_id = tracker.get_slot("submission_id")
-        raw_state = tracker.get_slot("q_state")
-        if submission_id is not None and raw_state:
-            state = engine.RunState.from_dict(raw_state)
-            q = svc.questionnaire(state.questionnaire_id)
-            if q is not None:
-                engine.abandon(q, state, "opt_out")
-            svc.store.finish_submission(submission_id, "abandoned", None)
-        events.append(ActiveLoop(None))
-        worker = resident.grid_worker_name if resident else ""
-        dispatcher.utter_message(text=phrase("opt_out_confirmed", language, grid_worker=worker or ""))
-        return [*events, *(SlotSet(name, None) for name in RUN_SLOTS), SlotSet("q_ready", None)]
+        language = svc.language_for("", tracker.get_slot("language"), svc.resident_for(tracker.sender_id))
+        dispatcher.utter_message(text=opt_out(tracker, language, tracker.get_slot("submission_id")))
+        return [ActiveLoop(None), *(SlotSet(name, None) for name in RUN_SLOTS), SlotSet("q_ready", None)]
 
 
 class ActionHandoff(Action):

@@ -17,7 +17,7 @@ from campaigns import engine
 from campaigns.answers import NluHints
 from campaigns.phrases import phrase
 from campaigns.runner import take_turn
-from dialogs.actions.common import RUN_SLOTS, channel_of, entity, hand_over, metadata_of, say
+from dialogs.actions.common import RUN_SLOTS, channel_of, entity, hand_over, metadata_of, opt_out, say
 from dialogs.actions.services import services
 from gridreach.errors import GridReachError
 
@@ -123,11 +123,7 @@ class ValidateQuestionnaireForm(FormValidationAction):
         )
         step, channel = turn.step, channel_of(tracker)
         if turn.interrupt == "opt_out":
-            if resident is not None:
-                svc.store.record_opt_out(resident.id, channel, "resident asked to stop")
-            svc.store.finish_submission(submission_id, "abandoned", None)
-            worker = resident.grid_worker_name if resident else ""
-            goodbye = phrase("opt_out_confirmed", state.language, grid_worker=worker or "")
+            goodbye = opt_out(tracker, state.language, submission_id)
             return {"q_answer": "done", "q_state": step.state.to_dict(), "q_say": [goodbye]}
         if turn.interrupt == "ask_human":
             hand_over(dispatcher, tracker, state.language)

@@ -21,8 +21,6 @@ __all__ = ["QUESTIONNAIRE_DIR", "Services", "services"]
 log = logging.getLogger(__name__)
 
 
-
-
 @dataclass
 class Services:
     """The resident database and the questionnaires, shared by every action."""

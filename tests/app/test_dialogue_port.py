@@ -50,15 +50,22 @@ def rasa_url() -> Iterator[str]:
     server.shutdown()
 
 
-def test_remote_dialogue_posts_to_the_rest_channel(rasa_url: str) -> None:
+def remote_call(url: str, text: str, channel: str, metadata: dict[str, Any] | None = None,
+                timeout: float = 30.0) -> list[Reply]:
+    """One turn through a fresh RemoteDialogue, closed afterwards."""
+
     async def go() -> list[Reply]:
-        remote = RemoteDialogue(rasa_url)
+        remote = RemoteDialogue(url, timeout=timeout)
         try:
-            return await remote.handle("resident-7", "没有", "telegram", {"message_id": "m1"})
+            return await remote.handle("resident-7", text, channel, metadata)
         finally:
             await remote.aclose()
 
-    replies = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def test_remote_dialogue_posts_to_the_rest_channel(rasa_url: str) -> None:
+    replies = remote_call(rasa_url, "没有", "telegram", {"message_id": "m1"})
     assert replies[0].text == "echo 没有"
     assert replies[1].custom == {"handoff": {"phone": "+8613800138000"}}
     assert FakeRasa.seen == [{"path": "/webhooks/rest/webhook", "sender": "resident-7", "message": "没有",
@@ -68,28 +75,13 @@ def test_remote_dialogue_posts_to_the_rest_channel(rasa_url: str) -> None:
 @pytest.mark.parametrize("mode", ["500", "html"])
 def test_remote_dialogue_turns_bad_answers_into_a_clear_error(rasa_url: str, mode: str) -> None:
     FakeRasa.mode = mode
-
-    async def go() -> None:
-        remote = RemoteDialogue(rasa_url)
-        try:
-            await remote.handle("resident-7", "hi", "test")
-        finally:
-            await remote.aclose()
-
     with pytest.raises(DialogueError, match="Rasa at"):
-        asyncio.run(go())
+        remote_call(rasa_url, "hi", "test")
 
 
 def test_remote_dialogue_unreachable_is_a_clear_error() -> None:
-    async def go() -> None:
-        remote = RemoteDialogue("http://127.0.0.1:9", timeout=2)
-        try:
-            await remote.handle("resident-7", "hi", "test")
-        finally:
-            await remote.aclose()
-
     with pytest.raises(DialogueError, match="unreachable"):
-        asyncio.run(go())
+        remote_call("http://127.0.0.1:9", "hi", "test", timeout=2)
 
 
 class Flaky:

@@ -138,3 +138,10 @@ def test_a_trigger_for_an_unknown_campaign_or_questionnaire_is_refused_cleanly(s
     assert any("停用" in t for t in stack.texts(sender, start_message("no_such_questionnaire")))
     assert stack.store.latest_submission(stack.residents["坏的触发"]) is None
     assert any("体温" in t for t in stack.texts(sender, start_message("daily_health")))
+
+
+def test_opt_out_with_nothing_running_is_recorded(stack: Stack) -> None:
+    sender = stack.fresh("直接退订")
+    assert any("不再打扰" in t for t in stack.texts(sender, "以后别再打了"))
+    assert stack.store.has_opted_out(stack.residents["直接退订"], "test")
+    assert stack.store.latest_submission(stack.residents["直接退订"]) is None
