@@ -11,7 +11,7 @@ from campaigns.conversation_tests import (
     load_conversation_tests,
     run_conversation,
 )
-from campaigns.engine import AnswerRecord, RunState, Step, abandon, answer, assess, repeat, start
+from campaigns.engine import AnswerRecord, RunState, Step, abandon, answer, assess, no_input, repeat, start
 from campaigns.errors import DefinitionError
 from campaigns.expr import Expr, compile_expr
 from campaigns.interrupts import detect_interrupt
@@ -26,6 +26,7 @@ from campaigns.normalize import (
 )
 from campaigns.questionnaire import Choice, Question, Questionnaire, RiskRule
 from campaigns.runner import Turn, take_turn
+from campaigns.triggers import start_message
 
 #: The questionnaires shipped with GridReach.
 QUESTIONNAIRE_DIR = Path(__file__).parent / "questionnaires"
@@ -60,6 +61,7 @@ __all__ = [
     "load_conversation_tests",
     "load_directory",
     "load_questionnaire",
+    "no_input",
     "parse_date",
     "parse_number",
     "parse_questionnaire",
@@ -69,5 +71,6 @@ __all__ = [
     "repeat",
     "run_conversation",
     "start",
+    "start_message",
     "take_turn",
 ]

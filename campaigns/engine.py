@@ -206,6 +206,19 @@ def _confirm(q: Questionnaire, st: RunState, question: Question, text: str,
     return _failed(q, st, question, again, context, keep_pending=True)
 
 
+def no_input(q: Questionnaire, state: RunState, context: Mapping[str, Any] | None = None) -> Step:
+    """Nothing was heard (a silent phone line): a failed try that reprompts; after ``max_tries`` the question
+    is left unanswered and the run goes on."""
+    st = state.copy()
+    if st.status != "in_progress" or st.current is None:
+        return Step(st, None, [], True, st.risk)
+    question = q.question(st.current)
+    if st.pending_confirmation is not None:
+        again = messages.confirm_text(question, st.pending_confirmation["value"], st.language)
+        return _failed(q, st, question, again, context, keep_pending=True)
+    return _failed(q, st, question, messages.reprompt_text(question, st.language), context)
+
+
 def repeat(q: Questionnaire, state: RunState) -> Step:
     """Say the current question (or pending confirmation) again; costs no try."""
     st = state.copy()

@@ -44,14 +44,17 @@ class Turn:
 
 
 def take_turn(q: Questionnaire, state: RunState, text: str, *, hints: NluHints | None = None,
-              confidence: float = 1.0, keypad: bool = False,
+              confidence: float = 1.0, keypad: bool = False, no_input: bool = False,
               context: Mapping[str, Any] | None = None) -> Turn:
     """Handle an opt-out, a request for a person, for a repeat or for help; else answer.
 
     Without an NLU the interruption is found by keywords. With one (``hints.intent``), its intent counts too,
     except on free-text questions (place, text), where anything may be an answer ("medicine for my mother")
-    and only an explicit phrase ("别再打了") interrupts.
+    and only an explicit phrase ("别再打了") interrupts. ``no_input`` (nothing heard on a phone line) counts as a
+    failed try and reprompts, whatever ``text`` is.
     """
+    if no_input:
+        return Turn(engine.no_input(q, state, context))
     kind = _interruption(q, state, text, hints, keypad)
     if kind == "opt_out":
         return Turn(engine.abandon(q, state, "opt_out", context), kind)

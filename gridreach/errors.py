@@ -8,7 +8,8 @@
     │   ├── NotFound                      a referenced row does not exist
     │   └── QuestionnaireVersionConflict  same questionnaire id + version, different content
     ├── DefinitionError(path, line, reason)  a campaign / questionnaire file is wrong
-    └── ImportFileError                   a resident or geography file cannot be read
+    ├── ImportFileError                   a resident or geography file cannot be read
+    └── LinkCodeError(reason)             a one-time binding code is unknown, used or expired
 
 Vendor exceptions (SQLAlchemy, openpyxl, YAML, ...) are translated into these at the
 module that adapts the vendor; callers catch ``GridReachError`` or one of its children.
@@ -21,6 +22,7 @@ __all__ = [
     "DefinitionError",
     "GridReachError",
     "ImportFileError",
+    "LinkCodeError",
     "NotFound",
     "QuestionnaireVersionConflict",
     "StorageError",
@@ -65,3 +67,15 @@ class DefinitionError(GridReachError):
 
 class ImportFileError(GridReachError):
     """An import file is unreadable, malformed, or lacks required columns."""
+
+
+class LinkCodeError(GridReachError):
+    """A one-time code a resident typed cannot bind them: ``reason`` is ``unknown``, ``used`` or ``expired``."""
+
+    REASONS = ("unknown", "used", "expired")
+
+    def __init__(self, reason: str) -> None:
+        if reason not in self.REASONS:
+            raise ValueError(f"unknown link code failure {reason!r}")
+        self.reason = reason
+        super().__init__(f"link code {reason}")

@@ -11,11 +11,13 @@ __all__ = [
     "AnswerView",
     "AuditEntry",
     "CampaignView",
+    "ChatGroupView",
     "ContactAttemptView",
     "GridSummary",
     "GridView",
     "GridWorkerView",
     "NewResident",
+    "OutboundView",
     "QuestionnaireView",
     "ReceiptView",
     "ResidentView",
@@ -165,3 +167,31 @@ class AuditEntry:
     target_id: str | None
     at: datetime
     detail: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ChatGroupView:
+    id: int
+    channel: str
+    external_id: str
+    grid_code: str
+    title: str | None
+    active: bool
+    bound_by: str
+
+
+@dataclass(frozen=True)
+class OutboundView:
+    """One outbox row; ``payload`` is what the channel's sender needs (text, buttons...)."""
+
+    id: int
+    channel: str
+    target: str
+    kind: str
+    payload: Mapping[str, Any]
+    dedupe_key: str
+    status: str
+    attempts: int
+    external_id: str | None
+    error: str | None
+    not_before: datetime

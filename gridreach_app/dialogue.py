@@ -8,13 +8,13 @@ and a SQL tracker store (see ``endpoints.yml``). A sender is always a person, ne
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
+from campaigns.triggers import start_message
 from gridreach.errors import GridReachError
 from gridreach.store import Store
 from gridreach_app.logs import quiet_rasa
@@ -55,14 +55,6 @@ class Dialogue(Protocol):
     async def handle(
         self, sender_id: str, text: str, channel: str, metadata: dict[str, Any] | None = None
     ) -> list[Reply]: ...
-
-
-def start_message(questionnaire_id: str, campaign_id: int | None = None) -> str:
-    """The message that starts a questionnaire for a resident (an intent trigger; it bypasses NLU)."""
-    entities: dict[str, str] = {"questionnaire": questionnaire_id}
-    if campaign_id is not None:
-        entities["campaign"] = str(campaign_id)
-    return "/start_questionnaire" + json.dumps(entities, ensure_ascii=False)
 
 
 class EmbeddedDialogue:

@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from campaigns import engine
 from campaigns.answers import NluHints
+from campaigns.expect import expectation
 from campaigns.phrases import phrase
 from campaigns.runner import take_turn
 from dialogs.actions.common import RUN_SLOTS, channel_of, entity, hand_over, metadata_of, opt_out, say
@@ -119,6 +120,7 @@ class ValidateQuestionnaireForm(FormValidationAction):
             hints=hints,
             confidence=float(metadata.get("asr_confidence", 1.0)),
             keypad=bool(metadata.get("keypad")),
+            no_input=bool(metadata.get("no_input")),
             context=svc.context_for(resident, metadata.get("today")),
         )
         step, channel = turn.step, channel_of(tracker)
@@ -168,6 +170,12 @@ class ActionAskAnswer(Action):
             if q is not None and raw_state:
                 texts = engine.repeat(q, engine.RunState.from_dict(raw_state)).say
         say(dispatcher, texts)
+        raw_state = tracker.get_slot("q_state")
+        q = services().questionnaire(raw_state["questionnaire_id"]) if raw_state else None
+        if q is not None and raw_state:
+            expected = expectation(q, engine.RunState.from_dict(raw_state))
+            if expected is not None:
+                dispatcher.utter_message(json_message={"expect": expected})
         return [SlotSet("q_say", None)]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -39,6 +40,7 @@ LANGUAGES = ("zh", "en", "ko")
 SUBMISSION_STATUSES = ("in_progress", "complete", "partial", "abandoned")
 RISK_LEVELS = ("high", "moderate", "low")
 RECEIPT_STATUSES = ("delivered", "acknowledged", "asked_human")
+OUTBOUND_STATUSES = ("pending", "sending", "sent", "failed")
 
 
 def utcnow() -> datetime:
@@ -240,3 +242,95 @@ class AuditLog(Base):
     target_id = Column(String(64), nullable=True)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     detail = Column(JSON, nullable=True)
+
+
+# ---- channels (0002) ------------------------------------------------------------------------------------------
+class ChatGroup(Base):
+    """A chat group bound to a grid: a Telegram group, a WeCom robot's group, a WeCom app group chat."""
+
+    __tablename__ = "chat_groups"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    external_id = Column(String(200), nullable=False)
+    grid_id = Column(Integer, _fk("grids.id"), nullable=False, index=True)
+    title = Column(String(300), nullable=True)
+    active = Column(Boolean, nullable=False, default=True)
+    bound_by = Column(String(200), nullable=False)
+    bound_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class WorkerIdentity(Base):
+    """A grid worker's account on a channel (their Telegram user, their WeChat openid)."""
+
+    __tablename__ = "worker_identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id = Column(Integer, primary_key=True)
+    grid_worker_id = Column(Integer, _fk("grid_workers.id"), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    external_id = Column(String(200), nullable=False)
+
+
+class WorkerCode(Base):
+    """The short code a grid worker gives residents so that they can bind themselves."""
+
+    __tablename__ = "worker_codes"
+    id = Column(Integer, primary_key=True)
+    grid_worker_id = Column(Integer, _fk("grid_workers.id"), nullable=False, unique=True)
+    code = Column(String(16), nullable=False, unique=True)
+
+
+class LinkCode(Base):
+    """A one-time code that binds a channel identity to one resident; only its hash is stored."""
+
+    __tablename__ = "link_codes"
+    id = Column(Integer, primary_key=True)
+    code_hash = Column(String(64), nullable=False, unique=True)
+    resident_id = Column(Integer, _fk("residents.id"), nullable=False, index=True)
+    created_by = Column(String(200), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    used_at = Column(DateTime(timezone=True), nullable=True)
+    used_by = Column(String(240), nullable=True)
+
+
+class CampaignLink(Base):
+    """The token of a campaign's deep link (``t.me/<bot>?start=<token>``, a menu key)."""
+
+    __tablename__ = "campaign_links"
+    id = Column(Integer, primary_key=True)
+    campaign_id = Column(Integer, _fk("campaigns.id"), nullable=False, unique=True)
+    token = Column(String(32), nullable=False, unique=True)
+
+
+class OutboundMessage(Base):
+    """The outbox: a message to send, once, paced; ``dedupe_key`` makes a second enqueue a no-op."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (CheckConstraint(_in("status", OUTBOUND_STATUSES), name="status"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    target = Column(String(200), nullable=False)
+    kind = Column(String(32), nullable=False, default="message")
+    payload = Column(JSON, nullable=False)
+    dedupe_key = Column(String(300), nullable=False, unique=True)
+    status = Column(String(16), nullable=False, default="pending", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    not_before = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    lease_until = Column(DateTime(timezone=True), nullable=True)
+    external_id = Column(String(200), nullable=True)
+    error = Column(String(500), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class ServiceWindow(Base):
+    """WeChat's customer-service window: opened by a user's message, a few messages within 48 h."""
+
+    __tablename__ = "service_windows"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    external_id = Column(String(200), nullable=False)
+    opened_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent = Column(Integer, nullable=False, default=0)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from gridreach.db import migrate as _migrate
 from gridreach.db.engine import make_engine
+from gridreach.store.channels import ChannelsMixin
 from gridreach.store.geography import GeographyMixin
 from gridreach.store.outreach import OutreachMixin
 from gridreach.store.reports import ReportsMixin
@@ -19,7 +20,7 @@ from gridreach.store.submissions import SubmissionsMixin
 __all__ = ["Store"]
 
 
-class Store(GeographyMixin, ResidentsMixin, SubmissionsMixin, OutreachMixin, ReportsMixin):
+class Store(GeographyMixin, ResidentsMixin, SubmissionsMixin, OutreachMixin, ChannelsMixin, ReportsMixin):
     """All reads and writes of GridReach data. Build with ``Store.from_url`` or ``Store(engine)``."""
 
     def __init__(self, engine: Engine) -> None:

@@ -17,6 +17,9 @@ EXPECTED_TABLES = {
     "streets", "communities", "grids", "grid_workers", "households", "residents", "channel_identities",
     "opt_outs", "questionnaire_versions", "campaigns", "contact_attempts", "submissions", "answers",
     "inbound_messages", "notices", "notice_receipts", "audit_log",
+    # 0002: channels
+    "chat_groups", "worker_identities", "worker_codes", "link_codes", "campaign_links", "outbound_messages",
+    "service_windows",
 }  # fmt: skip
 
 
@@ -33,7 +36,7 @@ def test_migrations_match_models(db_url: str) -> None:
         engine.dispose()
     assert diff == [], diff
     assert tables >= EXPECTED_TABLES
-    assert version == "0001"
+    assert version == "0002"
 
 
 def test_models_cover_every_expected_table() -> None:
