@@ -17,6 +17,7 @@ __all__ = [
     "GridView",
     "GridWorkerView",
     "NewResident",
+    "NoticeView",
     "OutboundView",
     "QuestionnaireView",
     "ReceiptView",
@@ -195,3 +196,13 @@ class OutboundView:
     external_id: str | None
     error: str | None
     not_before: datetime
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    id: int
+    grid_code: str
+    title: str
+    body: str
+    created_by: str
+    created_at: datetime

@@ -8,15 +8,13 @@ and a SQL tracker store (see ``endpoints.yml``). A sender is always a person, ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from campaigns.triggers import start_message
-from gridreach.errors import GridReachError
-from gridreach.store import Store
+from gridreach.dialogue import Dialogue, DialogueError, OnceOnly, Reply
 from gridreach_app.logs import quiet_rasa
 
 __all__ = [
@@ -28,33 +26,6 @@ __all__ = [
     "Reply",
     "start_message",
 ]
-
-
-class DialogueError(GridReachError):
-    """The dialogue core could not be reached or answered badly."""
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One message from the assistant: text, optional buttons, optional channel-specific payload."""
-
-    text: str | None = None
-    buttons: tuple[dict[str, Any], ...] = ()
-    custom: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_rasa(cls, raw: dict[str, Any]) -> Reply:
-        return cls(
-            text=raw.get("text"),
-            buttons=tuple(raw.get("buttons") or ()),
-            custom=dict(raw.get("custom") or raw.get("json_message") or {}),
-        )
-
-
-class Dialogue(Protocol):
-    async def handle(
-        self, sender_id: str, text: str, channel: str, metadata: dict[str, Any] | None = None
-    ) -> list[Reply]: ...
 
 
 class EmbeddedDialogue:
@@ -136,32 +107,3 @@ class RemoteDialogue:
 
     async def aclose(self) -> None:
         await self._client.aclose()
-
-
-class OnceOnly:
-    """A dialogue that hands each delivered message to the core once.
-
-    Channels redeliver (WeChat retries a callback three times with the same MsgId; webhooks are retried after a
-    timeout). A message whose ``metadata["message_id"]`` was already claimed on that channel is answered with no
-    replies instead of being taken as the answer to the next question. When handling fails the claim is
-    released, so the channel's redelivery is handled; a process killed mid-turn loses that one turn, and the
-    questionnaire asks its current question again on the resident's next message.
-    """
-
-    def __init__(self, inner: Dialogue, store: Store) -> None:
-        self.inner = inner
-        self.store = store
-
-    async def handle(
-        self, sender_id: str, text: str, channel: str, metadata: dict[str, Any] | None = None
-    ) -> list[Reply]:
-        message_id = (metadata or {}).get("message_id")
-        if message_id is None:
-            return await self.inner.handle(sender_id, text, channel, metadata)
-        if not self.store.claim_message(channel, str(message_id)):
-            return []
-        try:
-            return await self.inner.handle(sender_id, text, channel, metadata)
-        except BaseException:
-            self.store.release_message(channel, str(message_id))  # let the redelivery be handled
-            raise

@@ -20,6 +20,7 @@ from gridreach.db.models import (
     Grid,
     GridWorker,
     LinkCode,
+    Notice,
     OutboundMessage,
     Resident,
     ServiceWindow,
@@ -30,7 +31,14 @@ from gridreach.db.models import (
 from gridreach.errors import LinkCodeError, NotFound
 from gridreach.phones import normalize_phone
 from gridreach.store._base import StoreBase, aware_now
-from gridreach.views import CampaignView, ChatGroupView, GridWorkerView, OutboundView, ResidentView
+from gridreach.views import (
+    CampaignView,
+    ChatGroupView,
+    GridWorkerView,
+    NoticeView,
+    OutboundView,
+    ResidentView,
+)
 
 __all__ = ["ChannelsMixin"]
 
@@ -49,6 +57,10 @@ def _group_view(row: ChatGroup, grid_code: str) -> ChatGroupView:
 def _outbound_view(row: OutboundMessage) -> OutboundView:
     return OutboundView(row.id, row.channel, row.target, row.kind, dict(row.payload), row.dedupe_key, row.status,
                         int(row.attempts), row.external_id, row.error, aware_now(row.not_before))
+
+
+def _notice_view(row: Notice, grid_code: str) -> NoticeView:
+    return NoticeView(row.id, grid_code, row.title, row.body, row.created_by, aware_now(row.created_at))
 
 
 def _worker_view(session: Session, row: GridWorker) -> GridWorkerView:
@@ -312,6 +324,21 @@ class ChannelsMixin(StoreBase):
             if kind is not None:
                 query = query.where(OutboundMessage.kind == kind)
             return [_outbound_view(r) for r in session.execute(query).scalars()]
+
+    # ---- notices ------------------------------------------------------------------------------------------------
+    def get_notice(self, notice_id: int) -> NoticeView | None:
+        with self._read() as session:
+            row = session.execute(select(Notice, Grid.code).join(Grid, Grid.id == Notice.grid_id)
+                                  .where(Notice.id == notice_id)).one_or_none()
+            return None if row is None else _notice_view(*row)
+
+    def latest_notice(self, grid_code: str, since: datetime) -> NoticeView | None:
+        """The grid's newest notice created at or after ``since`` (what a bare "收到" acknowledges)."""
+        with self._read() as session:
+            row = session.execute(select(Notice, Grid.code).join(Grid, Grid.id == Notice.grid_id)
+                                  .where(Grid.code == grid_code, Notice.created_at >= since)
+                                  .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(1)).one_or_none()
+            return None if row is None else _notice_view(*row)
 
     # ---- WeChat's customer-service window ----------------------------------------------------------------------
     def note_inbound(self, channel: str, external_id: str) -> None:

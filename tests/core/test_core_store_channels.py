@@ -163,3 +163,16 @@ def test_service_window_counts_and_expires(geo: Any) -> None:
     with geo._write() as session:
         session.execute(update(ServiceWindow).values(opened_at=utcnow() - timedelta(hours=49)))
     assert geo.reserve_service_message("wechat", "o1") is False
+
+
+def test_latest_notice_of_a_grid(geo: Any) -> None:
+    before = utcnow() - timedelta(seconds=1)
+    assert geo.latest_notice("G01", before) is None
+    first = geo.create_notice("G01", "停水", "明天停水", "worker:1")
+    second = geo.create_notice("G01", "核酸", "今天下午核酸检测", "worker:1")
+    geo.create_notice("G02", "其他", "别的网格", "worker:2")
+    latest = geo.latest_notice("G01", before)
+    assert latest is not None and latest.id == second and latest.grid_code == "G01" and latest.title == "核酸"
+    assert geo.latest_notice("G01", utcnow() + timedelta(minutes=1)) is None
+    assert geo.get_notice(first).body == "明天停水"
+    assert geo.get_notice(first + 100) is None
