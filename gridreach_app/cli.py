@@ -87,6 +87,13 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run_chat(settings, phone=args.phone, resident_id=args.resident, start=args.questionnaire))
 
 
+def cmd_call(settings: Settings, args: argparse.Namespace) -> int:
+    from gridreach_app.voice import run_call
+
+    return asyncio.run(run_call(settings, phone=args.phone, resident_id=args.resident,
+                                questionnaire=args.questionnaire, campaign=args.campaign))
+
+
 def cmd_nlu_report(settings: Settings, args: argparse.Namespace) -> int:
     from gridreach_app.nlu_report import write_report
 
@@ -135,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--resident", type=int, help="the resident's id")
     p.add_argument("--questionnaire", default="daily_health", help="start this questionnaire (default daily_health)")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("call", help="phone one resident now (Twilio), run a questionnaire by voice, wait for the end")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--phone", help="the resident's phone number")
+    who.add_argument("--resident", type=int, help="the resident's id")
+    p.add_argument("--questionnaire", default="daily_health", help="questionnaire to run (default daily_health)")
+    p.add_argument("--campaign", type=int, help="as part of this campaign (its questionnaire is used)")
+    p.set_defaults(func=cmd_call)
 
     sub.add_parser("nlu-report", help="evaluate NLU on the held-out sets, write reports/nlu/").set_defaults(
         func=cmd_nlu_report

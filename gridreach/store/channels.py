@@ -211,8 +211,10 @@ class ChannelsMixin(StoreBase):
             self._audit(session, created_by, "link_code_issued", "resident", resident_id)
             return code
 
-    def redeem_link_code(self, code: str, channel: str, external_id: str) -> ResidentView:
-        """Bind ``(channel, external_id)`` to the code's resident; the code cannot be used again."""
+    def redeem_link_code(self, code: str, channel: str, external_id: str, phone: str | None = None) -> ResidentView:
+        """Bind ``(channel, external_id)`` to the code's resident; the code cannot be used again. With ``phone``
+        (E.164, what the person typed) a code of a resident with another phone is refused as ``unknown`` and
+        stays unused."""
         with self._write() as session:
             row = session.execute(select(LinkCode).where(LinkCode.code_hash == _hash_code(code))
                                   ).scalar_one_or_none()
@@ -222,6 +224,8 @@ class ChannelsMixin(StoreBase):
                 raise LinkCodeError("used")
             if aware_now(row.expires_at) < utcnow():
                 raise LinkCodeError("expired")
+            if phone is not None and self._get(session, Resident, row.resident_id, "resident").phone != phone:
+                raise LinkCodeError("unknown")
             claimed = session.execute(update(LinkCode).where(LinkCode.id == row.id, LinkCode.used_at.is_(None))
                                       .values(used_at=utcnow(), used_by=f"{channel}:{external_id}"[:240]))
             if claimed.rowcount != 1:  # another request redeemed it a moment ago

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -18,6 +19,7 @@ from gridreach.db.models import (
     Resident,
     utcnow,
 )
+from gridreach.errors import NotFound, StorageError
 from gridreach.store._base import StoreBase, aware, aware_now
 from gridreach.views import AuditEntry, ContactAttemptView, ReceiptView
 
@@ -171,6 +173,45 @@ class OutreachMixin(StoreBase):
                 AuditEntry(r.id, r.actor, r.action, r.target_type, r.target_id, aware_now(r.at), r.detail)
                 for r in rows
             ]
+
+    # ---- contact attempts driven by a vendor's callbacks (voice) -----------------------
+    def set_contact_attempt_external_id(self, attempt_id: int, external_id: str, outcome: str | None = None) -> None:
+        """Record the vendor's id of an attempt (a Twilio CallSid) once the vendor accepted it; optionally its
+        outcome. An attempt keeps its first external id: setting another one raises ``StorageError``."""
+        with self._write() as session:
+            attempt = self._get(session, ContactAttempt, attempt_id, "contact attempt")
+            if attempt.external_id not in (None, external_id):
+                raise StorageError(f"contact attempt {attempt_id} already has another external id")
+            attempt.external_id = external_id
+            if outcome is not None:
+                attempt.outcome = outcome
+
+    def advance_contact_attempt(
+        self,
+        attempt_id: int,
+        outcome: str,
+        *,
+        after: Collection[str],
+        ended: bool,
+        detail: dict[str, Any] | None = None,
+    ) -> bool:
+        """Move an attempt to ``outcome`` only from one of the outcomes in ``after`` (callbacks arrive late, twice or
+        out of order: a ``ringing`` after ``completed`` changes nothing). ``ended`` stamps the end time; ``detail``
+        is merged in either way. Atomic (row lock on PostgreSQL). True when the outcome changed."""
+        with self._write() as session:
+            attempt = session.execute(
+                select(ContactAttempt).where(ContactAttempt.id == attempt_id).with_for_update()
+            ).scalar_one_or_none()
+            if attempt is None:
+                raise NotFound(f"unknown contact attempt {attempt_id}")
+            if detail and any((attempt.detail or {}).get(k) != v for k, v in detail.items()):
+                attempt.detail = {**(attempt.detail or {}), **detail}
+            if attempt.outcome == outcome or attempt.outcome not in after:
+                return False
+            attempt.outcome = outcome
+            if ended:
+                attempt.ended_at = utcnow()
+            return True
 
 
 def _receipt(session: Any, notice_id: int, resident_id: int) -> Any:

@@ -1,0 +1,295 @@
+"""The channel-neutral core of the Telegram connector: one Bot API Update in, the right thing done.
+
+``TelegramBot.handle_update(update)`` is the same whether the update came by webhook or by polling, under
+``rasa run`` or in the app's embedded runtime. Each update is claimed once (``Store.claim_message``), so a
+redelivered update changes nothing; when handling fails the claim is released for the redelivery.
+
+A conversation is always with one person (sender id ``telegram:<user id>``), in the private chat; in groups the
+bot only takes grid workers' commands and receipt buttons, never answers. A person is tied to their resident record
+by sharing their own phone number or by a one-time code from their grid worker; a campaign's deep link
+(``/start <token>``) waits for that and then starts. What is not remembered across a restart: the campaign a
+person opened before binding (they tap the group's button again) and which question's buttons are live (a button
+pressed after a restart is answered as stale; typing the answer works).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bots.telegram.config import TelegramSettings
+from bots.telegram.dialogue import DialoguePort, ReplyLike
+from bots.telegram.errors import ChannelError
+from bots.telegram.sender import CHANNEL, Sender
+from bots.telegram.texts import language_of, text
+from bots.telegram.updates import Incoming, parse_update
+from bots.telegram.workers import WORKER_COMMANDS, WorkerDesk, split_command
+from campaigns import QUESTIONNAIRE_DIR, Questionnaire
+from campaigns.registry import load_and_register
+from campaigns.triggers import start_message
+from gridreach.errors import LinkCodeError, NotFound
+from gridreach.store import Store
+from gridreach.views import CampaignView, ResidentView
+
+__all__ = ["TelegramBot"]
+
+log = logging.getLogger(__name__)
+_CODE = re.compile(r"^\s*(\d{8})\s*$")
+_KEY_MAX = 56  # callback_data is 1-64 bytes
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The question whose buttons are live in a private chat."""
+
+    message_id: int
+    expect: Mapping[str, Any]
+
+
+class TelegramBot:
+    """Routes updates: group commands, private binding and deep links, answers, buttons, the unexpected."""
+
+    def __init__(self, store: Store, dialogue: DialoguePort, sender: Sender, settings: TelegramSettings,
+                 questionnaires: Callable[[], Mapping[str, Questionnaire]] | None = None) -> None:
+        self.store, self.dialogue, self.sender, self.settings = store, dialogue, sender, settings
+        self.api = sender.api
+        self._questionnaires: dict[str, Questionnaire] | None = None
+        self.workers = WorkerDesk(store, sender, settings, questionnaires or self._load_questionnaires)
+        self._pending: dict[int, int] = {}  # user id -> campaign opened before binding
+        self._asked: dict[int, _Asked] = {}  # private chat id -> question with live buttons
+        self._bot_id = settings.token.split(":", 1)[0]
+
+    def _load_questionnaires(self) -> Mapping[str, Questionnaire]:
+        if self._questionnaires is None:
+            self._questionnaires = load_and_register(self.store, QUESTIONNAIRE_DIR)
+        return self._questionnaires
+
+    async def handle_update(self, update: Any) -> None:
+        """Handle one Update; raises ``MalformedUpdate`` (before any change) for a body it cannot read."""
+        incoming = parse_update(update)
+        if incoming is None:
+            return
+        key = f"{self._bot_id}:{incoming.update_id}"
+        if not self.store.claim_message("telegram_update", key):
+            return
+        try:
+            await self._route(incoming)
+        except BaseException:
+            self.store.release_message("telegram_update", key)
+            raise
+
+    async def _route(self, inc: Incoming) -> None:
+        if inc.kind == "member":
+            if inc.private and inc.member_status == "kicked":
+                self.sender.recipient_gone(inc.chat_id)
+                self._asked.pop(inc.chat_id, None)
+            elif not inc.private:
+                self.workers.bot_left_group(inc)
+        elif inc.kind == "callback":
+            await self._button(inc)
+        elif not inc.private:
+            if inc.kind == "message":
+                await self.workers.group_message(inc)
+        elif inc.sender is not None and not inc.sender.is_bot:
+            await self._private(inc)
+
+    # ---- private chat ----------------------------------------------------------------------------------------
+    def _language(self, inc: Incoming, resident: ResidentView | None) -> str:
+        if resident is not None:
+            return resident.language
+        return language_of(inc.sender.language_code if inc.sender else None)
+
+    def _resident(self, user_id: int) -> ResidentView | None:
+        return self.store.resident_by_identity(CHANNEL, str(user_id))
+
+    async def _private(self, inc: Incoming) -> None:
+        assert inc.sender is not None
+        resident = self._resident(inc.sender.id)
+        lang = self._language(inc, resident)
+        if inc.kind == "edited":
+            await self.sender.send_now(inc.chat_id, text("edited", lang))
+        elif inc.contact is not None:
+            await self._contact(inc, lang)
+        elif inc.text is None or inc.media:
+            await self.sender.send_now(inc.chat_id, text("unsupported", lang))
+        elif len(inc.text) > self.settings.max_answer_chars:
+            await self.sender.send_now(inc.chat_id, text("too_long", lang, limit=self.settings.max_answer_chars))
+        elif (parsed := split_command(inc.text, self.settings.bot_username)) is not None:
+            await self._command(inc, parsed[0], parsed[1], resident, lang)
+        elif resident is None:
+            match = _CODE.match(inc.text)
+            if match:
+                await self._redeem(inc, match.group(1), lang)
+            else:
+                await self._ask_bind(inc.chat_id, lang)
+        else:
+            await self._turn(inc, inc.text, {})
+
+    async def _command(self, inc: Incoming, command: str, args: str, resident: ResidentView | None,
+                       lang: str) -> None:
+        assert inc.sender is not None
+        if command in WORKER_COMMANDS:
+            await self.workers.private_command(inc, command, args, lang)
+        elif command == "/start" and args and args != "bind":
+            campaign = self.store.campaign_by_token(args)
+            if campaign is None or campaign.status == "finished":
+                await self.sender.send_now(inc.chat_id, text("link_invalid", lang))
+            elif resident is None:
+                self._pending[inc.sender.id] = campaign.id
+                await self._ask_bind(inc.chat_id, lang)
+            else:
+                await self._start_campaign(inc, campaign)
+        elif command == "/help" and resident is not None:
+            await self._turn(inc, "/help", {})
+        elif resident is not None:
+            await self.sender.send_now(inc.chat_id, text("welcome", lang, name=resident.name))
+        elif (worker := self.workers.worker(inc.sender.id)) is not None:
+            await self.sender.send_now(inc.chat_id, text("worker_linked", worker.language, name=worker.name,
+                                                         grid=worker.grid_code))
+        else:
+            await self._ask_bind(inc.chat_id, lang)
+
+    async def _ask_bind(self, chat_id: int, lang: str) -> None:
+        keyboard = {"keyboard": [[{"text": text("share_phone", lang), "request_contact": True}]],
+                    "one_time_keyboard": True, "resize_keyboard": True}
+        await self.sender.send_now(chat_id, text("ask_bind", lang), keyboard)
+
+    async def _contact(self, inc: Incoming, lang: str) -> None:
+        assert inc.sender is not None and inc.contact is not None
+        if inc.contact.user_id != inc.sender.id:  # someone else's card: anyone could claim anyone's record
+            await self._ask_bind(inc.chat_id, lang)
+            await self.sender.send_now(inc.chat_id, text("not_own_contact", lang))
+            return
+        worker = self.store.find_grid_worker_by_phone(inc.contact.phone)
+        if worker is not None:
+            self.store.link_worker_identity(worker.id, CHANNEL, str(inc.sender.id))
+            await self.sender.send_now(inc.chat_id, text("worker_linked", worker.language, name=worker.name,
+                                                         grid=worker.grid_code), {"remove_keyboard": True})
+        resident = self.store.find_resident_by_phone(inc.contact.phone)
+        if resident is not None:
+            self.store.link_identity(resident.id, CHANNEL, str(inc.sender.id))
+            await self._bound(inc, resident)
+        elif worker is None:
+            await self.sender.send_now(inc.chat_id, text("phone_unknown", lang))
+
+    async def _redeem(self, inc: Incoming, code: str, lang: str) -> None:
+        assert inc.sender is not None
+        try:
+            resident = self.store.redeem_link_code(code, CHANNEL, str(inc.sender.id))
+        except LinkCodeError as exc:
+            await self.sender.send_now(inc.chat_id, text(f"code_{exc.reason}", lang))
+            return
+        await self._bound(inc, resident)
+
+    async def _bound(self, inc: Incoming, resident: ResidentView) -> None:
+        assert inc.sender is not None
+        await self.sender.send_now(inc.chat_id, text("bound", resident.language, name=resident.name,
+                                                     community=resident.community_name), {"remove_keyboard": True})
+        campaign_id = self._pending.get(inc.sender.id)
+        campaign = self.store.get_campaign(campaign_id) if campaign_id is not None else None
+        if campaign is not None:
+            await self._start_campaign(inc, campaign)  # forgotten only once started: a failure is redelivered
+        self._pending.pop(inc.sender.id, None)
+
+    async def _start_campaign(self, inc: Incoming, campaign: CampaignView) -> None:
+        await self._turn(inc, start_message(campaign.questionnaire_id, campaign.id), {})
+
+    # ---- dialogue turns and buttons --------------------------------------------------------------------------
+    async def _turn(self, inc: Incoming, message: str, extra: dict[str, Any]) -> None:
+        assert inc.sender is not None
+        metadata = {"channel": CHANNEL, "message_id": f"{inc.chat_id}:{inc.message_id or inc.callback_id}",
+                    **extra}
+        replies = await self.dialogue.handle(f"{CHANNEL}:{inc.sender.id}", message, CHANNEL, metadata)
+        if replies:
+            await self._render(inc, replies)
+
+    async def _button(self, inc: Incoming) -> None:
+        assert inc.callback_id is not None
+        kind, _, rest = (inc.data or "").partition(":")
+        if kind == "n" and rest.isdigit() and inc.sender is not None:
+            await self._receipt(inc, int(rest))
+            return
+        resident = self._resident(inc.sender.id) if inc.sender else None
+        lang = self._language(inc, resident)
+        asked = self._asked.get(inc.chat_id)
+        key, _, digit = rest.rpartition(":")
+        option = None
+        if (kind == "q" and inc.private and resident is not None and asked is not None
+                and asked.message_id == inc.message_id and str(asked.expect.get("question"))[:_KEY_MAX] == key):
+            option = next((o for o in asked.expect.get("options") or () if str(o.get("keypad")) == digit), None)
+        if asked is None or option is None:
+            await self._answer_callback(inc.callback_id, text("stale_button", lang))
+            return
+        del self._asked[inc.chat_id]
+        try:
+            await self._turn(inc, digit, {"keypad": True, "button": option.get("value")})
+        except BaseException:
+            self._asked.setdefault(inc.chat_id, asked)
+            raise
+        await self._answer_callback(inc.callback_id, text("answer_taken", lang))
+        shown = str((inc.message or {}).get("text") or asked.expect.get("prompt") or "")
+        try:  # the pressed question keeps its text, shows the choice, and loses its buttons
+            await self.api.edit_text(inc.chat_id, asked.message_id, f"{shown}\n✓ {option.get('label')}")
+        except ChannelError as exc:
+            log.info("telegram: pressed question not updated: %s", type(exc).__name__)
+
+    async def _receipt(self, inc: Incoming, notice_id: int) -> None:
+        assert inc.sender is not None and inc.callback_id is not None
+        resident = self._resident(inc.sender.id)
+        lang = self._language(inc, resident)
+        if resident is None:
+            url = f"https://t.me/{self.settings.bot_username}?start=bind"
+            await self._answer_callback(inc.callback_id, text("receipt_bind", lang), url)
+            return
+        try:
+            self.store.record_receipt(notice_id, resident.id, CHANNEL, "acknowledged")
+        except NotFound:
+            await self._answer_callback(inc.callback_id, text("stale_button", lang))
+            return
+        await self._answer_callback(inc.callback_id, text("receipt_ok", lang))
+
+    async def _answer_callback(self, query_id: str, note: str, url: str | None = None) -> None:
+        try:
+            await self.api.answer_callback(query_id, note, url)
+        except ChannelError as exc:  # the spinner stops by itself; the answer was taken already
+            log.info("telegram: callback answer failed: %s", type(exc).__name__)
+
+    async def _render(self, inc: Incoming, replies: Sequence[ReplyLike]) -> None:
+        """Send the dialogue's replies; an ``expect`` with options becomes buttons under the last text."""
+        chat_id = inc.chat_id
+        resident = self._resident(inc.sender.id) if inc.sender else None
+        lang = self._language(inc, resident)
+        out: list[list[Any]] = []
+        expect: Mapping[str, Any] | None = None
+        for reply in replies:
+            if reply.text:
+                labels = [str(b.get("title")) for b in reply.buttons if b.get("title")]
+                out.append([reply.text + ("\n" + " / ".join(labels) if labels else ""), None])
+            custom = reply.custom or {}
+            if isinstance(custom.get("expect"), Mapping):
+                expect = custom["expect"]
+            handoff = custom.get("handoff")
+            if isinstance(handoff, Mapping) and handoff.get("phone"):
+                out.append([text("handoff", lang, name=handoff.get("name") or "", phone=handoff["phone"]), None])
+        options = list(expect.get("options") or ()) if expect else []
+        if expect is not None and options:
+            key = str(expect.get("question"))[:_KEY_MAX]
+            buttons = [{"text": str(o.get("label")), "callback_data": f"q:{key}:{o.get('keypad')}"} for o in options]
+            rows = [buttons] if len(buttons) <= 3 else [[b] for b in buttons]
+            if not out:
+                out.append([str(expect.get("prompt") or "?"), None])
+            out[-1][1] = {"inline_keyboard": rows}
+        previous = self._asked.pop(chat_id, None)
+        if previous is not None:
+            try:
+                await self.api.edit_markup(chat_id, previous.message_id, None)
+            except ChannelError as exc:
+                log.info("telegram: old buttons not removed: %s", type(exc).__name__)
+        base = f"reply:{chat_id}:{inc.message_id or inc.callback_id}"
+        for n, (message, markup) in enumerate(out):
+            message_id = await self.sender.send_now(chat_id, message, markup, dedupe_key=f"{base}:{n}")
+            if markup is not None and message_id is not None and expect is not None:
+                self._asked[chat_id] = _Asked(message_id, expect)

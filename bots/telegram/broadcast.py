@@ -1,0 +1,47 @@
+"""Queue notices and screening posts for every bound Telegram group of a grid (the outbox sends them, paced).
+
+Usable without a running bot (the CLI): the bot's sender loop, or ``Sender.drain()``, sends what is queued.
+Each (notice or campaign, group) pair is queued once, whatever happens: nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bots.telegram.texts import RECEIVED_BUTTON, START_BUTTON, text
+from gridreach.store import Store
+
+__all__ = ["enqueue_notice", "enqueue_screening", "notice_payload", "screening_payload"]
+
+CHANNEL = "telegram"
+
+
+def notice_payload(notice_id: int, body: str) -> dict[str, Any]:
+    button = {"text": RECEIVED_BUTTON, "callback_data": f"n:{notice_id}"}
+    return {"text": f"📢 通知 / Notice\n\n{body}", "markup": {"inline_keyboard": [[button]]}}
+
+
+def screening_payload(token: str, bot_username: str, title: str, language: str = "zh") -> dict[str, Any]:
+    button = {"text": START_BUTTON, "url": f"https://t.me/{bot_username}?start={token}"}
+    return {"text": text("screen_post", language, title=title), "markup": {"inline_keyboard": [[button]]}}
+
+
+def enqueue_notice(store: Store, notice_id: int, grid_code: str, body: str) -> list[str]:
+    """Queue the notice for each active Telegram group of the grid; the chat ids queued (now or before)."""
+    payload = notice_payload(notice_id, body)
+    groups = store.groups_for_grid(grid_code, CHANNEL)
+    for group in groups:
+        store.enqueue_outbound(CHANNEL, group.external_id, payload, f"notice:{notice_id}:{group.external_id}",
+                               kind="notice")
+    return [g.external_id for g in groups]
+
+
+def enqueue_screening(store: Store, campaign_id: int, grid_code: str, title: str, bot_username: str,
+                      language: str = "zh") -> list[str]:
+    """Post the campaign's deep-link button to each active Telegram group of the grid; the chat ids queued."""
+    payload = screening_payload(store.campaign_token(campaign_id), bot_username, title, language)
+    groups = store.groups_for_grid(grid_code, CHANNEL)
+    for group in groups:
+        store.enqueue_outbound(CHANNEL, group.external_id, payload, f"screen:{campaign_id}:{group.external_id}",
+                               kind="screening")
+    return [g.external_id for g in groups]

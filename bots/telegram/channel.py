@@ -1,0 +1,148 @@
+"""The Telegram connector as a Rasa input/output channel (``credentials.yml``: ``bots.telegram.TelegramInput``).
+
+The webhook (``POST /webhooks/telegram_gridreach/webhook``) checks ``X-Telegram-Bot-Api-Secret-Token`` (403 and
+nothing changes when wrong or missing), reads the Update (400 and nothing changes when it is not one), and hands it
+to the core; a failure while handling answers 500 so that Telegram delivers the update again.
+
+Under ``rasa run`` the core's dialogue forwards each person's message to Rasa (``on_new_message``) and collects the
+replies; the app's embedded runtime passes its own dialogue instead, so the core is the same in both.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bots.telegram.config import TelegramSettings
+from bots.telegram.dialogue import DialoguePort
+from bots.telegram.runtime import TelegramRuntime
+from bots.telegram.texts import text
+from bots.telegram.updates import MalformedUpdate
+from gridreach.settings import Settings
+from gridreach.store import Store
+
+__all__ = ["BotReply", "RasaDialogue", "TelegramInput", "TelegramOutput", "webhook_blueprint"]
+
+log = logging.getLogger(__name__)
+NAME = "telegram_gridreach"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+@dataclass(frozen=True)
+class BotReply:
+    text: str | None = None
+    buttons: tuple[dict[str, Any], ...] = ()
+    custom: dict[str, Any] = field(default_factory=dict)
+
+
+class RasaDialogue:
+    """The dialogue port over Rasa's ``on_new_message`` (the agent of ``rasa run``)."""
+
+    def __init__(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        self.on_new_message = on_new_message
+
+    async def handle(self, sender_id: str, text: str, channel: str,
+                     metadata: dict[str, Any] | None = None) -> list[BotReply]:
+        collector = CollectingOutputChannel()
+        meta = {"channel": channel, **(metadata or {})}
+        await self.on_new_message(UserMessage(text, collector, sender_id, input_channel=channel, metadata=meta))
+        return [BotReply(m.get("text"), tuple(m.get("buttons") or ()), dict(m.get("custom") or {}))
+                for m in collector.messages]
+
+
+def webhook_blueprint(runtime: TelegramRuntime, name: str = NAME) -> Blueprint:
+    """Routes ``GET /`` (health) and ``POST /webhook``; starts and stops the runtime with the server."""
+    bp = Blueprint(f"{name}_webhook")
+    secret = (runtime.settings.webhook_secret or "").encode()
+
+    @bp.listener("after_server_start")
+    async def _start(app: Any, loop: Any) -> None:
+        await runtime.start()
+
+    @bp.listener("before_server_stop")
+    async def _stop(app: Any, loop: Any) -> None:
+        await runtime.stop()
+
+    @bp.route("/", methods=["GET"])
+    async def health(request: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    @bp.route("/webhook", methods=["POST"])
+    async def receive(request: Request) -> HTTPResponse:
+        given = (request.headers.get(SECRET_HEADER) or "").encode()
+        if not secret or not hmac.compare_digest(given, secret):
+            return response.json({"error": "forbidden"}, status=403)
+        try:
+            update = json.loads(request.body or b"")
+        except ValueError:
+            return response.json({"error": "the body is not JSON"}, status=400)
+        try:
+            await runtime.bot.handle_update(update)
+        except MalformedUpdate as exc:
+            return response.json({"error": str(exc)}, status=400)
+        except Exception as exc:  # answered 500: Telegram delivers the update again, and the claim was released
+            log.error("telegram: update handling failed: %s", type(exc).__name__)
+            return response.json({"error": "not handled, deliver again"}, status=500)
+        return response.json({"ok": True})
+
+    return bp
+
+
+class TelegramOutput(OutputChannel):
+    """Rasa-initiated messages to a person (``telegram:<user id>``), sent paced; buttons degrade to text."""
+
+    def __init__(self, runtime: TelegramRuntime) -> None:
+        self.runtime = runtime
+
+    @classmethod
+    def name(cls) -> str:
+        return NAME
+
+    @staticmethod
+    def _chat(recipient_id: str) -> int:
+        return int(recipient_id.split(":", 1)[1] if recipient_id.startswith("telegram:") else recipient_id)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for part in text.strip().split("\n\n"):
+            await self.runtime.sender.send_now(self._chat(recipient_id), part)
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        handoff = json_message.get("handoff")
+        if isinstance(handoff, dict) and handoff.get("phone"):
+            note = text("handoff", "zh", name=handoff.get("name") or "", phone=handoff["phone"])
+            await self.runtime.sender.send_now(self._chat(recipient_id), note)
+
+
+class TelegramInput(InputChannel):
+    """The Telegram channel; ``dialogue`` given (the app's embedded one) or made from Rasa's handler."""
+
+    def __init__(self, settings: TelegramSettings, store: Store, dialogue: DialoguePort | None = None) -> None:
+        self.settings, self.store, self.dialogue = settings, store, dialogue
+        self.runtime: TelegramRuntime | None = None
+
+    @classmethod
+    def name(cls) -> str:
+        return NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """From the ``bots.telegram.TelegramInput`` section; the database from ``GRIDREACH_DATABASE_URL``."""
+        settings = TelegramSettings.from_mapping(credentials or {})
+        return cls(settings, Store.from_url(Settings.from_env().database_url))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        dialogue = self.dialogue if self.dialogue is not None else RasaDialogue(on_new_message)
+        self.runtime = TelegramRuntime(self.settings, self.store, dialogue)
+        return webhook_blueprint(self.runtime)
+
+    def get_output_channel(self) -> OutputChannel | None:
+        return None if self.runtime is None else TelegramOutput(self.runtime)

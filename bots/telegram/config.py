@@ -1,0 +1,114 @@
+"""Frozen, validated settings of the Telegram connector.
+
+Built from a mapping (the connector's section of ``credentials.yml``, where Rasa substitutes ``${ENV}`` values) with
+``TelegramSettings.from_mapping``. A missing or bad value raises ``ConfigError`` naming the key; the token and the
+webhook secret never appear in a ``repr``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from bots.pacing import Limit
+from gridreach.errors import ConfigError
+
+__all__ = ["TelegramSettings"]
+
+API_BASE = "https://api.telegram.org/bot"
+FILE_BASE = "https://api.telegram.org/file/bot"
+MODES = ("webhook", "polling")
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+# Telegram's documented limits: ~30 messages/s overall, 1/s per chat, 20/min per group
+OVERALL, PER_CHAT, PER_GROUP = Limit(30, 1.0), Limit(1, 1.0), Limit(20, 60.0)
+
+
+def _limit(key: str, value: Any) -> Limit:
+    """``[count, seconds]`` or ``{"count": .., "seconds": ..}``."""
+    try:
+        if isinstance(value, Mapping):
+            return Limit(int(value["count"]), float(value["seconds"]))
+        count, seconds = value
+        return Limit(int(count), float(seconds))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(key, f"must be [count, seconds] with count >= 1 and seconds > 0 ({exc})") from None
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """Everything the Telegram connector needs. Limits default to Telegram's documented ones."""
+
+    token: str = field(repr=False)
+    bot_username: str
+    base_url: str = API_BASE
+    base_file_url: str = FILE_BASE
+    mode: str = "webhook"
+    webhook_url: str | None = None  # the public URL Telegram posts to (setWebhook); None: set it elsewhere
+    webhook_secret: str | None = field(default=None, repr=False)
+    overall: Limit = OVERALL
+    per_chat: Limit = PER_CHAT
+    per_group: Limit = PER_GROUP
+    max_answer_chars: int = 500
+    send_attempts: int = 5  # 5xx / network failures before a message is given up (429s do not count)
+    retry_backoff: float = 2.0  # seconds before the first retry, doubled each time
+    poll_timeout: int = 30
+
+    def __post_init__(self) -> None:
+        if not _TOKEN.match(self.token or ""):
+            raise ConfigError("token", "must look like 123456:ABC-DEF (from @BotFather)")
+        if not _USERNAME.match(self.bot_username.lstrip("@") if self.bot_username else ""):
+            raise ConfigError("bot_username", "must be the bot's username, e.g. gridreach_bot")
+        object.__setattr__(self, "bot_username", self.bot_username.lstrip("@"))
+        for key in ("base_url", "base_file_url", "webhook_url"):
+            value = getattr(self, key)
+            if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc):
+                raise ConfigError(key, "must be an http:// or https:// URL")
+        if self.mode not in MODES:
+            raise ConfigError("mode", f"must be one of {', '.join(MODES)}")
+        if self.webhook_secret is not None and not _SECRET.match(self.webhook_secret):
+            raise ConfigError("webhook_secret", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        if self.mode == "webhook" and self.webhook_secret is None:
+            raise ConfigError("webhook_secret", "is required in webhook mode (Telegram sends it with every update)")
+        if not 1 <= self.max_answer_chars <= 4096:
+            raise ConfigError("max_answer_chars", "must be between 1 and 4096")
+        if self.send_attempts < 1:
+            raise ConfigError("send_attempts", "must be at least 1")
+        if self.retry_backoff < 0:
+            raise ConfigError("retry_backoff", "must not be negative")
+        if not 0 <= self.poll_timeout <= 50:
+            raise ConfigError("poll_timeout", "must be between 0 and 50 seconds")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> TelegramSettings:
+        """From a ``credentials.yml`` section; unknown keys are refused (a typo must not pass unnoticed)."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(unknown[0], "is not a Telegram setting")
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if value is None or (isinstance(value, str) and value.strip() == ""):
+                continue
+            if key in ("overall", "per_chat", "per_group"):
+                values[key] = _limit(key, value)
+            elif key in ("max_answer_chars", "send_attempts", "poll_timeout"):
+                try:
+                    values[key] = int(value)
+                except (TypeError, ValueError):
+                    raise ConfigError(key, "must be an integer") from None
+            elif key == "retry_backoff":
+                try:
+                    values[key] = float(value)
+                except (TypeError, ValueError):
+                    raise ConfigError(key, "must be a number") from None
+            else:
+                values[key] = str(value).strip()
+        for key in ("token", "bot_username"):
+            if key not in values:
+                raise ConfigError(key, "is required")
+        return cls(**values)

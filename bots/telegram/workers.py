@@ -1,0 +1,144 @@
+"""Grid workers on Telegram: binding groups to their grid, notices, screenings and one-time codes.
+
+A Telegram user is a grid worker once they shared, in a private chat, a contact whose phone is a grid worker's
+(``Store.find_grid_worker_by_phone``). Group commands: ``/bind <grid>``, ``/unbind``. Private commands:
+``/notice <text>``, ``/screen [questionnaire]``, ``/code <resident phone>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from bots.telegram.broadcast import enqueue_notice, enqueue_screening
+from bots.telegram.config import TelegramSettings
+from bots.telegram.sender import CHANNEL, Sender
+from bots.telegram.texts import text
+from bots.telegram.updates import Incoming
+from campaigns.questionnaire import Questionnaire
+from gridreach.store import Store
+from gridreach.views import GridWorkerView
+
+__all__ = ["WORKER_COMMANDS", "WorkerDesk", "split_command"]
+
+WORKER_COMMANDS = ("/notice", "/screen", "/code")
+DEFAULT_QUESTIONNAIRE = "daily_health"
+
+
+def split_command(message: str, bot_username: str) -> tuple[str, str] | None:
+    """``"/bind@my_bot G01"`` → ``("/bind", "G01")``; None when not a command or addressed to another bot."""
+    if not message.startswith("/"):
+        return None
+    head, _, args = message.strip().partition(" ")
+    command, _, addressee = head.partition("@")
+    if addressee and addressee.lower() != bot_username.lower():
+        return None
+    return command.lower(), args.strip()
+
+
+class WorkerDesk:
+    """What grid workers can do through the bot."""
+
+    def __init__(self, store: Store, sender: Sender, settings: TelegramSettings,
+                 questionnaires: Callable[[], Mapping[str, Questionnaire]]) -> None:
+        self.store, self.sender, self.settings = store, sender, settings
+        self._questionnaires = questionnaires
+
+    def worker(self, user_id: int) -> GridWorkerView | None:
+        return self.store.worker_by_identity(CHANNEL, str(user_id))
+
+    # ---- in groups -------------------------------------------------------------------------------------------
+    async def group_message(self, inc: Incoming) -> None:
+        """Group service messages and commands; any other group message is ignored (answers are private)."""
+        if inc.migrate_to is not None:
+            self.store.migrate_group(CHANNEL, str(inc.chat_id), str(inc.migrate_to))
+            return
+        if inc.migrate_from is not None:
+            self.store.migrate_group(CHANNEL, str(inc.migrate_from), str(inc.chat_id))
+            return
+        parsed = split_command(inc.text or "", self.settings.bot_username)
+        if parsed is None or inc.sender is None or parsed[0] not in ("/bind", "/unbind"):
+            return
+        command, args = parsed
+        worker = self.worker(inc.sender.id)
+        if worker is None:
+            await self.sender.send_now(inc.chat_id, text("not_worker", "zh") + "\n" + text("not_worker", "en"))
+            return
+        lang = worker.language
+        if command == "/unbind":
+            group = self.store.get_group(CHANNEL, str(inc.chat_id))
+            if group is not None and group.grid_code == worker.grid_code:
+                self.store.deactivate_group(CHANNEL, str(inc.chat_id), f"unbound by worker:{worker.id}")
+                await self.sender.send_now(inc.chat_id, text("unbound_group", lang))
+            return
+        grid = args.split()[0].upper() if args else ""
+        if not grid:
+            await self.sender.send_now(inc.chat_id, text("bind_usage", lang, grid=worker.grid_code))
+        elif grid != worker.grid_code.upper():
+            await self.sender.send_now(inc.chat_id, text("bind_other_grid", lang, grid=worker.grid_code))
+        else:
+            self.store.bind_group(CHANNEL, str(inc.chat_id), worker.grid_code, inc.chat_title,
+                                  f"worker:{worker.id}")
+            await self.sender.send_now(inc.chat_id, text("bound_group", lang, grid=worker.grid_code))
+
+    def bot_left_group(self, inc: Incoming) -> None:
+        if inc.member_status in ("left", "kicked"):
+            self.store.deactivate_group(CHANNEL, str(inc.chat_id), f"the bot was {inc.member_status}")
+
+    # ---- in private ------------------------------------------------------------------------------------------
+    async def private_command(self, inc: Incoming, command: str, args: str, lang: str) -> None:
+        assert inc.sender is not None
+        worker = self.worker(inc.sender.id)
+        if worker is None:
+            await self.sender.send_now(inc.chat_id, text("not_worker", lang))
+            return
+        lang = worker.language
+        if command == "/notice":
+            await self._notice(inc.chat_id, worker, args, lang)
+        elif command == "/screen":
+            await self._screen(inc.chat_id, worker, args, lang)
+        else:
+            await self._code(inc.chat_id, worker, args, lang)
+
+    async def _notice(self, chat_id: int, worker: GridWorkerView, body: str, lang: str) -> None:
+        if not body:
+            await self.sender.send_now(chat_id, text("notice_usage", lang))
+            return
+        if not self.store.groups_for_grid(worker.grid_code, CHANNEL):
+            await self.sender.send_now(chat_id, text("no_groups", lang, grid=worker.grid_code))
+            return
+        title = body.splitlines()[0][:60]
+        notice_id = self.store.create_notice(worker.grid_code, title, body, f"worker:{worker.id}")
+        chats = enqueue_notice(self.store, notice_id, worker.grid_code, body)
+        self.sender.wake()
+        await self.sender.send_now(chat_id, text("notice_queued", lang, count=len(chats)))
+
+    async def _screen(self, chat_id: int, worker: GridWorkerView, args: str, lang: str) -> None:
+        questionnaires = self._questionnaires()
+        qid = args.split()[0] if args else DEFAULT_QUESTIONNAIRE
+        q = questionnaires.get(qid)
+        if q is None:
+            await self.sender.send_now(chat_id, text("screen_usage", lang, names=", ".join(sorted(questionnaires))))
+            return
+        if not self.store.groups_for_grid(worker.grid_code, CHANNEL):
+            await self.sender.send_now(chat_id, text("no_groups", lang, grid=worker.grid_code))
+            return
+        title = q.title.get(lang) or q.title.get("zh") or q.id
+        campaign_id = self.store.create_campaign(f"{title} ({worker.grid_code})", worker.grid_code, q.id,
+                                                 q.version, f"worker:{worker.id}")
+        both = " / ".join(dict.fromkeys(t for t in (q.title.get("zh"), q.title.get("en")) if t))
+        chats = enqueue_screening(self.store, campaign_id, worker.grid_code, both or title,
+                                  self.settings.bot_username, "zh")
+        self.sender.wake()
+        await self.sender.send_now(chat_id, text("screen_queued", lang, title=title, count=len(chats)))
+
+    async def _code(self, chat_id: int, worker: GridWorkerView, args: str, lang: str) -> None:
+        if not args:
+            await self.sender.send_now(chat_id, text("code_usage", lang))
+            return
+        resident = self.store.find_resident_by_phone(args.split()[0])
+        if resident is None or resident.grid_code != worker.grid_code:
+            await self.sender.send_now(chat_id, text("code_not_in_grid", lang))
+            return
+        code = self.store.issue_link_code(resident.id, f"worker:{worker.id}")
+        # never parked in the outbox: the code is stored only hashed, its text must not sit in a table
+        await self.sender.send_now(chat_id, text("code_issued", lang, name=resident.name, code=code), defer=False)

@@ -1,0 +1,116 @@
+"""The Official Account as a Rasa channel, loaded from ``credentials.yml``::
+
+    bots.wechat.WeChatInput:
+      app_id: "wx..."
+      token: "${WECHAT_TOKEN}"
+      app_secret: "${WECHAT_APP_SECRET}"
+      encoding_aes_key: "${WECHAT_AES_KEY}"     # optional: safe mode
+      api_base_url: "https://api.weixin.qq.com/cgi-bin/"
+
+Rasa mounts the blueprint at ``/webhooks/wechat/`` (configure ``/webhooks/wechat/webhook`` as the account's URL).
+The database comes from ``gridreach.settings.Settings.from_env()``. The app's embedded runtime builds the same
+parts with ``OfficialAccount.build`` and its own dialogue.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint
+
+from bots.wechat.bot import CHANNEL, OfficialAccountBot
+from bots.wechat.config import OfficialAccountSettings
+from bots.wechat.ports import CustomerService
+from bots.wechat.service import ServiceSender
+from bots.wechat.vendor import CallbackCodec, OfficialAccountAPI
+from bots.wechat.webhook import webhook_blueprint
+from gridreach.dialogue import Dialogue, OnceOnly, Reply
+from gridreach.identity import parse_sender_id
+from gridreach.settings import Settings
+from gridreach.store import Store
+
+__all__ = ["OfficialAccount", "RasaHandler", "WeChatInput", "WeChatOutput"]
+
+
+@dataclass
+class OfficialAccount:
+    """The wired parts of one Official Account: the core, its codec, its customer-service sender."""
+
+    bot: OfficialAccountBot
+    codec: CallbackCodec
+    service: ServiceSender
+
+    @classmethod
+    def build(cls, store: Store, dialogue: Dialogue, settings: OfficialAccountSettings,
+              api: CustomerService | None = None) -> OfficialAccount:
+        """``dialogue`` must answer a message once (wrap it in ``gridreach.dialogue.OnceOnly``)."""
+        service = ServiceSender(store, api or OfficialAccountAPI(settings), settings)
+        return cls(OfficialAccountBot(store, dialogue, settings, service), CallbackCodec(settings), service)
+
+    def blueprint(self, name: str = "wechat_webhook") -> Blueprint:
+        return webhook_blueprint(self.bot, self.codec, name)
+
+
+class RasaHandler:
+    """The dialogue port over Rasa's ``on_new_message`` (what an ``InputChannel`` is given)."""
+
+    def __init__(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        self.on_new_message = on_new_message
+
+    async def handle(self, sender_id: str, text: str, channel: str,
+                     metadata: dict[str, Any] | None = None) -> list[Reply]:
+        output = CollectingOutputChannel()
+        meta = {"channel": channel, **(metadata or {})}
+        await self.on_new_message(UserMessage(text, output, sender_id, input_channel=channel, metadata=meta))
+        return [Reply.from_rasa(m) for m in output.messages]
+
+
+class WeChatOutput(OutputChannel):
+    """Messages Rasa sends on its own (reminders, triggered intents): queued as customer-service messages."""
+
+    def __init__(self, service: ServiceSender) -> None:
+        self.service = service
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        sender = parse_sender_id(recipient_id)
+        if sender.channel != CHANNEL or sender.external_id is None:
+            raise ValueError("a WeChat message needs a wechat:<openid> recipient")
+        self.service.enqueue(sender.external_id, text, f"out:{uuid.uuid4().hex}")
+        await self.service.drain()
+
+
+class WeChatInput(InputChannel):
+    """Rasa input channel of a WeChat Official Account (``bots.wechat.WeChatInput`` in credentials.yml)."""
+
+    def __init__(self, settings: OfficialAccountSettings, store: Store, api: CustomerService | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.api = api
+        self.account: OfficialAccount | None = None
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatInput:
+        settings = OfficialAccountSettings.from_mapping(credentials)
+        return cls(settings, Store.from_url(Settings.from_env().database_url))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        dialogue = OnceOnly(RasaHandler(on_new_message), self.store)
+        self.account = OfficialAccount.build(self.store, dialogue, self.settings, self.api)
+        return self.account.blueprint("wechat_webhook")
+
+    def get_output_channel(self) -> OutputChannel | None:
+        if self.account is None:
+            return None
+        return WeChatOutput(self.account.service)

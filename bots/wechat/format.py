@@ -1,0 +1,85 @@
+"""One WeChat text from a turn's replies: WeChat's passive reply carries one message and OA text has no buttons.
+
+Texts are joined; the question's options (from the ``expect`` reply) or the reply's buttons become numbered
+choices ("1 是 / 2 否"); a hand-over adds the grid worker's name and phone. ``Choices`` remembers what each number
+means, so a resident can answer with the number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bots.wechat.texts import say
+from gridreach.dialogue import Reply
+
+__all__ = ["Choices", "Composed", "compose"]
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the numbers in the last message mean: keypad digits of the question, or button payloads."""
+
+    keypad: frozenset[str] = frozenset()  # send the digit itself, with metadata keypad=True
+    payloads: dict[str, str] = field(default_factory=dict)  # digit -> button payload to send instead
+
+    def resolve(self, text: str) -> tuple[str, bool] | None:
+        """``(text to send, is keypad)`` for a bare number the last message offered, else None."""
+        digit = text.strip()
+        if digit in self.keypad:
+            return digit, True
+        if digit in self.payloads:
+            return self.payloads[digit], False
+        return None
+
+
+@dataclass(frozen=True)
+class Composed:
+    text: str
+    expect: dict[str, Any] | None
+    choices: Choices | None
+    language: str | None
+
+
+def compose(replies: Sequence[Reply]) -> Composed:
+    """Join a turn's replies into one text; the last ``expect`` decides the numbered options."""
+    lines: list[str] = []
+    expect: dict[str, Any] | None = None
+    payloads: dict[str, str] = {}
+    for reply in replies:
+        custom = reply.custom or {}
+        if isinstance(custom.get("expect"), dict):
+            expect = custom["expect"]
+            continue
+        if reply.text:
+            lines.append(reply.text)
+        handoff = custom.get("handoff")
+        if isinstance(handoff, dict) and handoff.get("phone"):
+            lines.append(say("handoff", _language(expect, replies), name=handoff.get("name", ""),
+                             phone=handoff["phone"]))
+        for button in reply.buttons:
+            if button.get("title") and button.get("payload"):
+                number = str(len(payloads) + 1)
+                payloads[number] = str(button["payload"])
+                lines.append(f"{number} {button['title']}")
+    language = _language(expect, replies)
+    choices: Choices | None = None
+    options = [o for o in (expect or {}).get("options") or [] if isinstance(o, dict) and o.get("keypad")]
+    if options:
+        lines.append(" / ".join(f"{o['keypad']} {o.get('label', o.get('value', ''))}" for o in options)
+                     + " " + say("choose", language or "zh"))
+        choices = Choices(keypad=frozenset(str(o["keypad"]) for o in options))
+    elif payloads:
+        choices = Choices(payloads=payloads)
+    return Composed("\n".join(lines), expect, choices, language)
+
+
+def _language(expect: dict[str, Any] | None, replies: Sequence[Reply]) -> str | None:
+    if expect and expect.get("language"):
+        return str(expect["language"])
+    for reply in replies:
+        found = (reply.custom or {}).get("expect")
+        if isinstance(found, dict) and found.get("language"):
+            return str(found["language"])
+    return None

@@ -1,0 +1,234 @@
+"""The only module that imports wechatpy: callback signatures, safe-mode crypto, XML parsing, replies, API clients.
+
+WeChat's documented rules, implemented with wechatpy:
+
+* plaintext mode: ``signature = sha1(sorted(token, timestamp, nonce))``; the body is not signed, so a callback whose
+  timestamp is far from our clock is refused too;
+* safe mode (``encrypt_type=aes``): the body is ``<xml><ToUserName/><Encrypt/></xml>``, ``msg_signature =
+  sha1(sorted(token, timestamp, nonce, Encrypt))``; Encrypt is AES-256-CBC (key = EncodingAESKey, IV = its first
+  16 bytes, PKCS#7 to 32 bytes) over ``random(16) + len(msg) (4 bytes, network order) + msg + AppID``; our passive
+  reply is encrypted and signed the same way.
+
+Every wechatpy / requests exception is translated into ``bots.wechat.errors``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import struct
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+import requests
+import xmltodict
+from wechatpy import parse_message
+from wechatpy.client import WeChatClient
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.enterprise.client import WeChatClient as WeComClient
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException, WeChatClientException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from bots.wechat.config import OfficialAccountSettings, WeComSettings
+from bots.wechat.errors import ForgedCallback, MalformedCallback, SendFailed, refusal
+
+__all__ = ["CallbackCodec", "Inbound", "OfficialAccountAPI", "WeComAppAPI"]
+
+_KINDS = {"text", "image", "voice", "video", "shortvideo", "location", "link", "event"}
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One callback from WeChat, channel-neutral: a user message or an event."""
+
+    kind: str  # text | image | voice | video | shortvideo | location | link | event | other
+    openid: str
+    account: str  # our account's original id (ToUserName)
+    create_time: int
+    msg_id: str | None = None
+    content: str | None = None
+    event: str | None = None  # subscribe | unsubscribe | click | view | scan | ...
+    event_key: str | None = None
+    recognition: str | None = None  # speech recognition of a voice message, when the account has it on
+
+    @property
+    def dedupe_key(self) -> str:
+        """MsgId for messages; FromUserName + CreateTime (+ event) for events, which carry no MsgId."""
+        if self.msg_id:
+            return self.msg_id
+        return f"{self.openid}:{self.create_time}:{self.event or self.kind}"
+
+
+class CallbackCodec:
+    """Checks, decrypts and parses callbacks; renders (and in safe mode encrypts) passive replies."""
+
+    def __init__(self, settings: OfficialAccountSettings, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._crypto = (
+            WeChatCrypto(settings.token, settings.encoding_aes_key, settings.app_id) if settings.safe_mode else None
+        )
+
+    def verify_url(self, query: Mapping[str, str]) -> str:
+        """The GET that WeChat sends when the URL is configured: answer ``echostr`` if ``signature`` is ours."""
+        self._check_plain_signature(query)
+        echo = query.get("echostr")
+        if not echo:
+            raise MalformedCallback("echostr is missing")
+        return echo
+
+    def open(self, query: Mapping[str, str], body: bytes) -> Inbound:
+        """Check and parse a POSTed callback. ``ForgedCallback`` → 403, ``MalformedCallback`` → 400."""
+        self._check_clock(query)
+        if query.get("encrypt_type", "raw").lower() == "aes":
+            xml = self._decrypt(query, body)
+        elif self._crypto is not None:
+            raise ForgedCallback("a plaintext callback reached an account in safe mode")
+        else:
+            self._check_plain_signature(query)
+            xml = _text(body)
+        return _parse(xml)
+
+    def reply(self, inbound: Inbound, text: str, query: Mapping[str, str]) -> str:
+        """The passive reply XML (encrypted and signed with our msg_signature in safe mode)."""
+        xml = TextReply(source=inbound.account, target=inbound.openid, content=text).render()
+        if self._crypto is None or query.get("encrypt_type", "raw").lower() != "aes":
+            return str(xml)
+        nonce = query.get("nonce") or "gridreach"
+        return str(self._crypto.encrypt_message(xml, nonce, str(int(self._clock()))))
+
+    # ---- checks ----------------------------------------------------------------------------
+    def _check_clock(self, query: Mapping[str, str]) -> None:
+        stamp = query.get("timestamp", "")
+        if not stamp.isdigit() or abs(int(stamp) - self._clock()) > self.settings.max_clock_skew:
+            raise ForgedCallback("timestamp missing or too far from our clock")
+
+    def _check_plain_signature(self, query: Mapping[str, str]) -> None:
+        try:
+            check_signature(
+                self.settings.token, query.get("signature", ""), query.get("timestamp", ""), query.get("nonce", "")
+            )
+        except InvalidSignatureException:
+            raise ForgedCallback("signature does not match") from None
+
+    def _decrypt(self, query: Mapping[str, str], body: bytes) -> str:
+        if self._crypto is None:
+            raise ForgedCallback("an encrypted callback reached an account without an EncodingAESKey")
+        try:
+            envelope = xmltodict.parse(_text(body))["xml"]
+            if not isinstance(envelope, dict) or not isinstance(envelope.get("Encrypt"), str):
+                raise KeyError("Encrypt")
+        except (ExpatError, KeyError, TypeError, ValueError):
+            raise MalformedCallback("not a safe-mode envelope") from None
+        try:
+            return str(
+                self._crypto.decrypt_message(
+                    envelope, query.get("msg_signature", ""), query.get("timestamp", ""), query.get("nonce", "")
+                )
+            )
+        except InvalidSignatureException:
+            raise ForgedCallback("msg_signature does not match") from None
+        except (InvalidAppIdException, ValueError, struct.error, binascii.Error, IndexError, TypeError):
+            raise ForgedCallback("ciphertext does not decrypt to this account") from None
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedCallback("body is not UTF-8") from None
+
+
+def _parse(xml: str) -> Inbound:
+    try:
+        message: Any = parse_message(xml)
+        data: dict[str, Any] = message._data if message is not None else {}
+        openid, account = str(data["FromUserName"]), str(data["ToUserName"])
+        create_time = int(data["CreateTime"])
+        kind = str(data["MsgType"]).lower()
+    except (ExpatError, KeyError, TypeError, ValueError, AttributeError):
+        raise MalformedCallback("not a WeChat message") from None
+    if not openid or not account:
+        raise MalformedCallback("FromUserName or ToUserName is empty")
+    msg_id = data.get("MsgId")
+    event = data.get("Event")
+    return Inbound(
+        kind=kind if kind in _KINDS else "other",
+        openid=openid,
+        account=account,
+        create_time=create_time,
+        msg_id=str(msg_id) if msg_id else None,
+        content=data.get("Content") if kind == "text" else None,
+        event=str(event).lower() if kind == "event" and event else None,
+        event_key=data.get("EventKey") if isinstance(data.get("EventKey"), str) else None,
+        recognition=data.get("Recognition") if kind == "voice" else None,
+    )
+
+
+# ---- API clients -------------------------------------------------------------------------------
+class _OAClient(WeChatClient):
+    """wechatpy's client with a configurable base URL (its token URL is otherwise fixed)."""
+
+    def __init__(self, settings: OfficialAccountSettings) -> None:
+        super().__init__(settings.app_id, settings.app_secret, timeout=settings.http_timeout)
+        self.API_BASE_URL = settings.api_base_url
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        params = {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
+        return dict(self._fetch_access_token(url=self.API_BASE_URL + "token", params=params))
+
+
+class _WeComClient(WeComClient):
+    def __init__(self, settings: WeComSettings) -> None:
+        super().__init__(settings.corp_id, settings.corp_secret, timeout=settings.http_timeout)
+        self.API_BASE_URL = settings.api_base_url
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        params = {"corpid": self.corp_id, "corpsecret": self.secret}
+        return dict(self._fetch_access_token(url=self.API_BASE_URL + "gettoken", params=params))
+
+
+def _call(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except WeChatClientException as exc:
+        if exc.errcode is None:
+            status = getattr(exc.response, "status_code", None)
+            raise SendFailed(f"HTTP {status}") from None
+        raise refusal(int(exc.errcode), str(exc.errmsg or "")) from None
+    except (requests.RequestException, ValueError) as exc:
+        raise SendFailed(type(exc).__name__) from None
+
+
+class OfficialAccountAPI:
+    """The Official Account's customer-service messages (``message/custom/send``), off the event loop."""
+
+    def __init__(self, settings: OfficialAccountSettings) -> None:
+        self._client = _OAClient(settings)
+
+    async def send_text(self, openid: str, text: str) -> None:
+        await asyncio.to_thread(_call, lambda: self._client.message.send_text(openid, text))
+
+
+class WeComAppAPI:
+    """A WeCom app: messages to app group chats (``appchat/send``) and to members (``message/send``)."""
+
+    def __init__(self, settings: WeComSettings) -> None:
+        if settings.corp_id is None:
+            raise ValueError("WeCom app messages need corp_id and corp_secret")
+        self.settings = settings
+        self._client = _WeComClient(settings)
+
+    async def send_appchat(self, chat_id: str, text: str, markdown: bool = False) -> None:
+        kind = "markdown" if markdown else "text"
+        await asyncio.to_thread(_call, lambda: self._client.appchat.send(chat_id, kind, content=text))
+
+    async def send_to_users(self, user_ids: list[str], text: str) -> None:
+        if self.settings.agent_id is None:
+            raise ValueError("WeCom member messages need agent_id")
+        agent = self.settings.agent_id
+        await asyncio.to_thread(_call, lambda: self._client.message.send_text(agent, user_ids, text))

@@ -1,0 +1,58 @@
+"""The HTTP side of the Official Account: a Sanic blueprint (Rasa's web server is Sanic).
+
+``GET  /webhook``  URL verification: ``echostr`` back when ``signature`` is ours, else 403.
+``POST /webhook``  a callback: forged (signature, msg_signature, ciphertext, stale timestamp) → 403; not WeChat's
+                   XML → 400; both change nothing. Otherwise the passive reply XML (encrypted in safe mode), or
+                   ``success`` when there is nothing to say in time.
+"""
+
+from __future__ import annotations
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bots.wechat.bot import OfficialAccountBot
+from bots.wechat.errors import ForgedCallback, MalformedCallback
+from bots.wechat.vendor import CallbackCodec
+
+__all__ = ["webhook_blueprint"]
+
+
+def _query(request: Request) -> dict[str, str]:
+    return {key: str(values[0]) for key, values in request.args.items() if values}
+
+
+def webhook_blueprint(bot: OfficialAccountBot, codec: CallbackCodec, name: str = "wechat_webhook") -> Blueprint:
+    blueprint = Blueprint(name)
+
+    @blueprint.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    @blueprint.route("/webhook", methods=["GET"])
+    async def verify(request: Request) -> HTTPResponse:
+        try:
+            return response.text(codec.verify_url(_query(request)))
+        except ForgedCallback:
+            return response.text("forbidden", status=403)
+        except MalformedCallback:
+            return response.text("bad request", status=400)
+
+    @blueprint.route("/webhook", methods=["POST"])
+    async def callback(request: Request) -> HTTPResponse:
+        query = _query(request)
+        try:
+            inbound = codec.open(query, request.body or b"")
+        except ForgedCallback:
+            return response.text("forbidden", status=403)
+        except MalformedCallback:
+            return response.text("bad request", status=400)
+        text = await bot.respond(inbound)
+        if not text:
+            return response.text("success")
+        return response.text(codec.reply(inbound, text, query), content_type="application/xml; charset=utf-8")
+
+    return blueprint
+
+

@@ -1,0 +1,52 @@
+"""A small scripted dialogue for the Telegram connector tests that are about the channel, not the questionnaire.
+
+It is a real implementation of the dialogue port (the full questionnaire runs through the real Rasa core in
+test_telegram_screening.py): two questions, yes/no (buttons) and a temperature (typed), answers kept per sender.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+YES_NO = [{"value": "yes", "label": "有", "keypad": "1"}, {"value": "no", "label": "没有", "keypad": "2"}]
+
+
+@dataclass(frozen=True)
+class ScriptReply:
+    text: str | None = None
+    buttons: tuple[dict[str, Any], ...] = ()
+    custom: dict[str, Any] = field(default_factory=dict)
+
+
+def _expect(key: str, options: list[dict[str, str]], prompt: str) -> ScriptReply:
+    return ScriptReply(custom={"expect": {"questionnaire": "script", "question": key, "type": "yes_no" if options
+                                          else "number", "language": "zh", "options": options, "min": None,
+                                          "max": None, "unit": None, "prompt": prompt}})
+
+
+class ScriptedDialogue:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.answers: dict[str, dict[str, str]] = {}
+        self.at: dict[str, str | None] = {}
+
+    async def handle(self, sender_id: str, text: str, channel: str,
+                     metadata: dict[str, Any] | None = None) -> list[ScriptReply]:
+        self.calls.append((sender_id, text, dict(metadata or {})))
+        if text.startswith("/start_questionnaire"):
+            self.at[sender_id], self.answers[sender_id] = "cough", {}
+            return [ScriptReply("开始排查"), ScriptReply("您有没有咳嗽？"), _expect("cough", YES_NO, "您有没有咳嗽？")]
+        at = self.at.get(sender_id)
+        if at == "cough":
+            value = {"1": "yes", "2": "no"}.get(text) if (metadata or {}).get("keypad") else \
+                {"有": "yes", "没有": "no"}.get(text)
+            if value is None:
+                return [ScriptReply("请回答有或者没有。"), _expect("cough", YES_NO, "您有没有咳嗽？")]
+            self.answers[sender_id]["cough"], self.at[sender_id] = value, "temperature"
+            return [ScriptReply("体温多少度？"), _expect("temperature", [], "体温多少度？")]
+        if at == "temperature":
+            self.answers[sender_id]["temperature"], self.at[sender_id] = text, None
+            return [ScriptReply("谢谢。"),
+                    ScriptReply(custom={"handoff": {"phone": "+8613800138000", "name": "王网格"}})]
+        return [ScriptReply("目前没有需要您回答的问题。")]

@@ -1,0 +1,100 @@
+"""What a call session is given and what it gives back: small protocols, so that ``voice_caller`` needs neither
+the Rasa core (``gridreach_app``) nor a particular recogniser or synthesiser to be tested."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gridreach.views import ResidentView
+
+__all__ = [
+    "CallContext",
+    "CallResult",
+    "DialogueLike",
+    "HeardLike",
+    "ListenerFactory",
+    "ListenerLike",
+    "SpeakerLike",
+    "Telephony",
+    "split_replies",
+]
+
+
+class DialogueLike(Protocol):
+    async def handle(
+        self, sender_id: str, text: str, channel: str, metadata: dict[str, Any] | None = None
+    ) -> list[Any]: ...
+
+
+class HeardLike(Protocol):
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def confidence(self) -> float: ...
+
+
+class ListenerLike(Protocol):
+    @property
+    def speaking(self) -> bool: ...
+
+    def feed(self, ulaw8k: bytes) -> HeardLike | None: ...
+
+    def finish(self) -> HeardLike: ...
+
+
+ListenerFactory = Callable[[Mapping[str, Any]], ListenerLike]
+"""Builds the listener of one question from its expect payload (blocking: called in an executor)."""
+
+
+class SpeakerLike(Protocol):
+    def cached(self, text: str, language: str) -> bytes | None: ...
+
+    def say(self, text: str, language: str) -> Awaitable[bytes]: ...
+
+
+class Telephony(Protocol):
+    async def transfer(self, call_sid: str, phone: str) -> None: ...
+
+    async def hangup(self, call_sid: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who is called, for which questionnaire, on which Twilio call and stream."""
+
+    attempt_id: int
+    resident: ResidentView
+    questionnaire_id: str
+    campaign_id: int | None
+    call_sid: str
+    stream_sid: str
+
+
+@dataclass
+class CallResult:
+    """How the call went (no answers in here: they are in the database)."""
+
+    result: str = "dropped"  # completed | abandoned | partial | transferred | gone | dropped
+    submission_id: int | None = None
+    turns: int = 0
+    barge_ins: int = 0
+    live_syntheses: int = 0  # texts not found in the prompt cache, synthesised during the call
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def split_replies(replies: list[Any]) -> tuple[list[str], Mapping[str, Any] | None, Mapping[str, Any] | None, list[Any]]:
+    """Texts to say up to the first hand-over (or all), the last expect payload, the hand-over, what follows it."""
+    texts: list[str] = []
+    expect: Mapping[str, Any] | None = None
+    for i, reply in enumerate(replies):
+        custom = getattr(reply, "custom", None) or {}
+        if isinstance(custom.get("handoff"), Mapping):
+            return texts, None, custom["handoff"], replies[i + 1 :]
+        if isinstance(custom.get("expect"), Mapping):
+            expect = custom["expect"]
+        elif getattr(reply, "text", None):
+            texts.append(str(reply.text))
+    return texts, expect, None, []

@@ -1,0 +1,77 @@
+"""Every text a questionnaire run can say that is known before the call, so it can be synthesised ahead.
+
+``fixed_prompts(q, language)`` follows what ``campaigns.engine`` and ``campaigns.runner`` say, built with the same
+functions they use (so the strings are identical): the intro, each question's prompt and reprompt, the answers to
+a rejected reply (``messages.reason_text`` for every reason), the skip and goodbye texts, the closing of each
+risk level, confirmations of values from a finite set (yes / no / not sure, a choice, a number in a range of at
+most ``MAX_CONFIRM_VALUES`` values, e.g. a temperature 34.0-43.0), and the phrase catalogue
+(``campaigns/phrases.yml``) rendered as the runner renders it, with fields left empty, and again with ``fields``
+(``community``, ``grid_worker``) when the caller knows them for the resident's grid.
+
+What stays dynamic: a notice's text, confirmations of dates and of numbers from large ranges, and anything the
+dialogue adds from outside the questionnaire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from campaigns import messages
+from campaigns.answers import REASONS
+from campaigns.phrases import all_phrases, phrase
+from campaigns.questionnaire import Question, Questionnaire
+
+__all__ = ["MAX_CONFIRM_VALUES", "fixed_prompts"]
+
+MAX_CONFIRM_VALUES = 200
+_YES_NO_VALUES = {"yes_no": ("yes", "no"), "yes_no_unsure": ("yes", "no", "not_sure")}
+
+
+def _number_values(question: Question) -> list[float]:
+    if question.min is None or question.max is None or question.max < question.min:
+        return []
+    step = Decimal(1).scaleb(-question.decimals)
+    low, high = Decimal(repr(question.min)), Decimal(repr(question.max))
+    count = int((high - low) / step) + 1
+    if count > MAX_CONFIRM_VALUES:
+        return []
+    return [float(low + i * step) for i in range(count)]
+
+
+def _confirmable(question: Question) -> list[object]:
+    if question.type in _YES_NO_VALUES:
+        return list(_YES_NO_VALUES[question.type])
+    if question.type == "choice":
+        return [c.key for c in question.choices]
+    if question.type == "number":
+        return list(_number_values(question))
+    return []
+
+
+def _question_texts(question: Question, language: str) -> list[str]:
+    texts = [question.prompt[language], messages.reprompt_text(question, language)]
+    texts += [messages.reason_text(question, reason, language) for reason in REASONS]
+    texts += [messages.confirm_text(question, value, language) for value in _confirmable(question)]
+    return texts
+
+
+def fixed_prompts(q: Questionnaire, language: str, *, fields: Mapping[str, str] | None = None) -> list[str]:
+    """The texts ``q`` can say in ``language`` that are known in advance, in order, without repeats.
+
+    A language the questionnaire lacks falls back as ``engine.start`` does (to zh, else its first language).
+    """
+    if language not in q.languages:
+        language = "zh" if "zh" in q.languages else q.languages[0]
+    texts: list[str] = []
+    if q.intro:
+        texts.append(q.intro[language])
+    for question in q.questions:
+        texts += _question_texts(question, language)
+    texts += [messages.skip_text(language), messages.goodbye_text(language)]
+    texts += [closing[language] for closing in q.closing.values() if language in closing]
+    for key in all_phrases():
+        texts.append(phrase(key, language))
+        if fields:
+            texts.append(phrase(key, language, **fields))
+    return list(dict.fromkeys(t for t in texts if t and t.strip()))

@@ -1,0 +1,283 @@
+"""The webhooks Twilio calls: TwiML for an answered call, status callbacks, and the Media Streams websocket.
+
+``POST /voice/twiml?attempt=N`` (signed) answers ``<Connect><Stream>`` to ``/voice/stream`` with the attempt as a
+``<Parameter>``; a call answered by a machine (``AnsweredBy`` from answering-machine detection) is hung up instead.
+``POST /voice/status?attempt=N`` (signed) records ``CallStatus`` on the contact attempt: initiated → ringing →
+in-progress → completed | busy | no-answer | failed | canceled, never backwards, repeats change nothing;
+``AnsweredBy`` goes to ``detail["answered_by"]``. A missing or forged signature gets 403 and changes nothing.
+``GET /voice/stream`` is the bidirectional Media Stream: its ``start`` must name a live attempt of this CallSid,
+else the socket is closed with nothing stored; then a ``CallSession`` runs the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from gridreach.errors import GridReachError
+from gridreach.store import Store
+from gridreach.views import ContactAttemptView
+from voice_caller.call import CallSession
+from voice_caller.config import VoiceSettings
+from voice_caller.errors import SignatureError
+from voice_caller.media_stream import Connected, Malformed, Start, Stop, parse
+from voice_caller.ports import CallContext, CallResult, DialogueLike, ListenerFactory, SpeakerLike, Telephony
+from voice_caller.signature import SIGNATURE_HEADER, SignatureChecker
+from voice_caller.twilio_api import connect_stream_twiml, hangup_twiml
+
+__all__ = ["FINAL_OUTCOMES", "PROGRESS", "VoiceServer"]
+
+log = logging.getLogger(__name__)
+PROGRESS = ("initiated", "ringing", "in-progress")  # the order a call goes through before it ends
+FINAL_OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
+_STATUS = {"queued": "initiated", "initiated": "initiated", "ringing": "ringing", "in-progress": "in-progress"}
+_MACHINE = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax")
+_MAX_MALFORMED = 50
+
+
+def _xml(body: str) -> web.Response:
+    return web.Response(text=body, content_type="text/xml")
+
+
+class VoiceServer:
+    """The aiohttp application and the calls it is running."""
+
+    def __init__(
+        self,
+        settings: VoiceSettings,
+        store: Store,
+        *,
+        dialogue: DialogueLike,
+        speaker: SpeakerLike,
+        listeners: ListenerFactory,
+        telephony: Telephony,
+    ) -> None:
+        self.settings, self.store = settings, store
+        self.dialogue, self.speaker, self.listeners, self.telephony = dialogue, speaker, listeners, telephony
+        self.checker = SignatureChecker(settings)
+        self.sessions: dict[int, CallSession] = {}
+        self.results: dict[int, CallResult] = {}
+        self._changed: asyncio.Condition | None = None
+        self._runner: web.AppRunner | None = None
+
+    # ---- URLs we give Twilio -----------------------------------------------------------------
+    def twiml_url(self, attempt_id: int) -> str:
+        return self.settings.public_url(f"/voice/twiml?attempt={int(attempt_id)}")
+
+    def status_url(self, attempt_id: int) -> str:
+        return self.settings.public_url(f"/voice/status?attempt={int(attempt_id)}")
+
+    # ---- serving -----------------------------------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/voice/twiml", self.twiml)
+        app.router.add_post("/voice/status", self.status)
+        app.router.add_get("/voice/stream", self.stream)
+        return app
+
+    async def start(self, host: str | None = None, port: int | None = None) -> int:
+        """Listen (port 0: any free port); returns the port."""
+        self._runner = web.AppRunner(self.app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host or self.settings.listen_host,
+                           self.settings.listen_port if port is None else port)
+        await site.start()
+        return int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def wait_ended(self, attempt_id: int, timeout: float) -> ContactAttemptView | None:
+        """Wait until the attempt has its final status and its call session (if any) is over."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with self._condition():
+            while True:
+                attempt = self.store.get_contact_attempt(attempt_id)
+                if attempt is None or (attempt.outcome in FINAL_OUTCOMES and attempt_id not in self.sessions):
+                    return attempt
+                left = deadline - loop.time()
+                if left <= 0:
+                    return attempt
+                try:
+                    await asyncio.wait_for(self._condition().wait(), left)
+                except asyncio.TimeoutError:
+                    return self.store.get_contact_attempt(attempt_id)
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    async def _notify(self) -> None:
+        async with self._condition():
+            self._condition().notify_all()
+
+    # ---- signed webhooks ---------------------------------------------------------------------
+    async def _signed_fields(self, request: web.Request) -> Mapping[str, Any] | None:
+        """The request's fields if its signature is good, else None."""
+        url = self.checker.webhook_url(request.raw_path)
+        signature = request.headers.get(SIGNATURE_HEADER)
+        try:
+            if request.content_type == "application/json":
+                body = await request.text()
+                if "bodySHA256=" not in request.raw_path:
+                    raise SignatureError("a JSON webhook must carry bodySHA256")
+                self.checker.check(url, body, signature)
+                fields = json.loads(body)
+                return fields if isinstance(fields, dict) else {}
+            form = await request.post()
+            self.checker.check(url, form, signature)
+            return form
+        except SignatureError as exc:
+            log.warning("refused %s: %s", request.path, exc)
+            return None
+        except ValueError:
+            return {}
+
+    def _attempt(self, request: web.Request) -> ContactAttemptView | None:
+        try:
+            return self.store.get_contact_attempt(int(request.query.get("attempt", "")))
+        except ValueError:
+            return None
+
+    async def twiml(self, request: web.Request) -> web.Response:
+        fields = await self._signed_fields(request)
+        if fields is None:
+            return web.Response(status=403, text="forbidden")
+        attempt = self._attempt(request)
+        call_sid = str(fields.get("CallSid") or "")
+        if attempt is None or attempt.channel != "voice" or not call_sid or _over(attempt):
+            return _xml(hangup_twiml())  # nothing to run on this call
+        try:
+            self.store.set_contact_attempt_external_id(attempt.id, call_sid)
+        except GridReachError:  # another call's attempt
+            return _xml(hangup_twiml())
+        answered_by = str(fields.get("AnsweredBy") or "")
+        detail = {"answered_by": answered_by} if answered_by else None
+        if answered_by in _MACHINE:
+            self.store.advance_contact_attempt(attempt.id, "in-progress", after=PROGRESS[:2], ended=False,
+                                               detail={**(detail or {}), "call_result": "machine"})
+            return _xml(hangup_twiml())
+        self.store.advance_contact_attempt(attempt.id, "in-progress", after=PROGRESS[:2], ended=False, detail=detail)
+        return _xml(connect_stream_twiml(self.settings.stream_url, {"attempt": str(attempt.id)}))
+
+    async def status(self, request: web.Request) -> web.Response:
+        fields = await self._signed_fields(request)
+        if fields is None:
+            return web.Response(status=403, text="forbidden")
+        attempt = self._attempt(request)
+        if attempt is None:
+            return web.Response(status=404, text="unknown attempt")
+        call_sid, call_status = str(fields.get("CallSid") or ""), str(fields.get("CallStatus") or "")
+        if attempt.external_id not in (None, call_sid):
+            return web.Response(status=409, text="another call's attempt")
+        if call_status not in _STATUS and call_status not in FINAL_OUTCOMES:
+            return web.Response(status=400, text="unknown CallStatus")
+        detail: dict[str, Any] = {}
+        if fields.get("AnsweredBy"):
+            detail["answered_by"] = str(fields["AnsweredBy"])
+        if str(fields.get("CallDuration") or "").isdigit():
+            detail["duration"] = int(str(fields["CallDuration"]))
+        if attempt.external_id is None and call_sid:
+            self.store.set_contact_attempt_external_id(attempt.id, call_sid)
+        if call_status in FINAL_OUTCOMES:
+            self.store.advance_contact_attempt(attempt.id, call_status, after=PROGRESS, ended=True, detail=detail)
+        else:
+            outcome = _STATUS[call_status]
+            earlier = PROGRESS[: PROGRESS.index(outcome)]
+            self.store.advance_contact_attempt(attempt.id, outcome, after=earlier, ended=False, detail=detail)
+        await self._notify()
+        return web.Response(status=204)
+
+    # ---- the Media Stream --------------------------------------------------------------------
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if signature is not None:  # Twilio signs the upgrade request; a wrong signature is refused
+            try:
+                self.checker.check(self.checker.stream_url(request.query_string), {}, signature)
+            except SignatureError as exc:
+                log.warning("refused a media stream: %s", exc)
+                return web.Response(status=403, text="forbidden")
+        ws = web.WebSocketResponse(max_msg_size=1 << 20)
+        await ws.prepare(request)
+        session: CallSession | None = None
+        task: asyncio.Future[CallResult] | None = None
+        malformed = 0
+        try:
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                event = parse(message.data)
+                if isinstance(event, Malformed):
+                    malformed += 1
+                    log.warning("media stream: malformed frame (%s)", event.reason)
+                    if malformed > _MAX_MALFORMED:
+                        break
+                elif isinstance(event, Connected):
+                    continue
+                elif isinstance(event, Start) and session is None:
+                    ctx = self._context(event)
+                    if ctx is None:
+                        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"unknown or finished call")
+                        return ws
+                    session = self._session(ctx, ws)
+                    task = asyncio.ensure_future(session.run())
+                    task.add_done_callback(lambda _: asyncio.ensure_future(ws.close()))
+                elif session is not None:
+                    session.deliver(event)
+                    if isinstance(event, Stop):
+                        break
+        finally:
+            if session is not None and task is not None:
+                session.hangup_detected()
+                try:
+                    self.results[session.ctx.attempt_id] = await task
+                except Exception as exc:  # a bug below must not take the server down; the call is over
+                    log.error("call %s ended by an error: %s", session.ctx.call_sid, type(exc).__name__)
+                    self.results[session.ctx.attempt_id] = session.result
+                self.sessions.pop(session.ctx.attempt_id, None)
+                await self._notify()
+            if not ws.closed:
+                await ws.close()
+        return ws
+
+    def _session(self, ctx: CallContext, ws: web.WebSocketResponse) -> CallSession:
+        session = CallSession(ctx, settings=self.settings, store=self.store, dialogue=self.dialogue,
+                              speaker=self.speaker, listeners=self.listeners, telephony=self.telephony,
+                              send=ws.send_str)
+        self.sessions[ctx.attempt_id] = session
+        return session
+
+    def _context(self, start: Start) -> CallContext | None:
+        """The call a ``start`` message belongs to, or None (unknown, finished or another call's attempt)."""
+        try:
+            attempt = self.store.get_contact_attempt(int(start.custom_parameters.get("attempt", "")))
+        except ValueError:
+            attempt = None
+        if (attempt is None or attempt.channel != "voice" or _over(attempt) or attempt.id in self.sessions
+                or attempt.external_id != start.call_sid or start.encoding != "audio/x-mulaw"
+                or start.sample_rate != 8000):
+            log.warning("media stream refused: not a live call of ours")
+            return None
+        resident = self.store.get_resident(attempt.resident_id)
+        questionnaire = (attempt.detail or {}).get("questionnaire")
+        if attempt.campaign_id is not None:
+            campaign = self.store.get_campaign(attempt.campaign_id)
+            questionnaire = campaign.questionnaire_id if campaign else questionnaire
+        if resident is None or not questionnaire:
+            return None
+        return CallContext(attempt.id, resident, str(questionnaire), attempt.campaign_id, start.call_sid,
+                           start.stream_sid)
+
+
+def _over(attempt: ContactAttemptView) -> bool:
+    return (attempt.ended_at is not None or attempt.outcome in FINAL_OUTCOMES
+            or "call_result" in (attempt.detail or {}))
