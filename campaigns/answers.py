@@ -125,6 +125,8 @@ def _number(question: Question, raw: str, hints: NluHints, keypad: bool) -> Resu
     if keypad:
         m = _KEYPAD_NUMBER.match(raw.strip())
         value = float(f"{m[1]}.{m[2] or 0}") if m else None
+        if m and m[2] is None and value is not None:
+            value = _implied_decimal(question, value)
     else:
         parse = normalize.parse_temperature if question.unit == "celsius" else normalize.parse_number
         value = parse(raw)
@@ -140,6 +142,16 @@ def _number(question: Question, raw: str, hints: NluHints, keypad: bool) -> Resu
     if question.max is not None and value > question.max:
         return Rejected("out_of_range")
     return Accepted(float(value), raw)
+
+
+def _implied_decimal(question: Question, value: float) -> float:
+    """Keypad "375#" for a temperature: 375 is out of range, 37.5 is in it — the way phone menus take it."""
+    def fits(v: float) -> bool:
+        return (question.min is None or v >= question.min) and (question.max is None or v <= question.max)
+
+    if question.decimals >= 1 and not fits(value) and fits(value / 10):
+        return value / 10
+    return value
 
 
 def _round(value: float, decimals: int) -> float:

@@ -63,6 +63,9 @@ def test_entity_hint_is_a_fallback_for_numbers(daily: Questionnaire) -> None:
     ("cough", "1", "yes"), ("cough", "2", "no"), ("cough", "3", Rejected("not_an_option")),
     ("contact", "3", "not_sure"), ("cough", "9", Rejected("unintelligible")),
     ("temperature", "37*5", 37.5), ("temperature", "38#", 38.0), ("temperature", "50", Rejected("out_of_range")),
+    # phone-menu style, the decimal point implied when only that reading is in range
+    ("temperature", "375#", 37.5), ("temperature", "382", 38.2), ("temperature", "36", 36.0),
+    ("temperature", "3750#", Rejected("out_of_range")),
 ])
 def test_keypad(daily: Questionnaire, key: str, text: str, expected: Any) -> None:
     result = decide(daily, key, text, keypad=True)
