@@ -3,7 +3,9 @@
 * ``13800138000 12345678``: the 8-digit one-time code a grid worker issued for that resident
   (``Store.redeem_link_code``, one use) - the phone must be the resident's;
 * ``13800138000 K7M2QX``: the grid worker's 6-character code (``Store.worker_by_code``) - the phone must belong to
-  a resident of that worker's grid.
+  a resident of that worker's grid, and that resident must not be bound to another WeChat account yet (the
+  worker's code is shared widely: it may open an account, never take one over; moving to a new account needs a
+  one-time code).
 
 Failed tries are counted per openid (in this process) so that codes cannot be guessed quickly.
 """
@@ -100,6 +102,8 @@ class Binder:
                 return BindResult("unknown")
             if resident is None or resident.grid_code != worker.grid_code:
                 return BindResult("mismatch")
+            if self.store.has_other_identity(resident.id, CHANNEL, openid):
+                return BindResult("already_bound")
             self.store.link_identity(resident.id, CHANNEL, openid)
             self.store.audit(f"{CHANNEL}:{openid}", "wechat.bound_by_worker_code", "resident", resident.id,
                              {"grid": worker.grid_code})

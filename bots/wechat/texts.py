@@ -32,6 +32,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh": "手机号与网格员的登记不一致，请向网格员确认。",
         "en": "The phone number does not match your grid worker's records; please ask them.",
     },
+    "already_bound": {
+        "zh": "这个手机号已经绑定了另一个微信号。如需更换，请向网格员要一个一次性绑定码。",
+        "en": "This phone number is already bound to another WeChat account; ask your grid worker for a one-time code.",
+    },
     "too_many": {"zh": "尝试次数过多，请稍后再试。", "en": "Too many tries; please try again later."},
     "text_only": {"zh": "请用文字回复。", "en": "Please answer in text."},
     "too_long": {

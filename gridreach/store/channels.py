@@ -238,6 +238,14 @@ class ChannelsMixin(StoreBase):
             raise NotFound(f"unknown resident {resident_id}")
         return found
 
+    def has_other_identity(self, resident_id: int, channel: str, external_id: str) -> bool:
+        """True when the resident is bound on ``channel`` to an account other than ``external_id``."""
+        with self._read() as session:
+            found = session.execute(select(ChannelIdentity.id).where(
+                ChannelIdentity.resident_id == resident_id, ChannelIdentity.channel == channel,
+                ChannelIdentity.external_id != str(external_id)).limit(1)).scalar_one_or_none()
+            return found is not None
+
     @staticmethod
     def _bind_identity(session: Session, resident_id: int, channel: str, external_id: str) -> None:
         row = session.execute(select(ChannelIdentity).where(

@@ -222,6 +222,14 @@ def test_follow_unbound_bind_with_codes(plain: tuple[Account, Scripted]) -> None
     second = openid()
     assert "绑定成功" in (account.fake.text(second, f"{other_phone} {store.worker_code(worker.id).lower()}").text or "")
     assert store.resident_by_identity("wechat", second).id == other_id  # type: ignore[union-attr]
+    # the worker's code is shared widely: it opens an account, never takes a bound one over
+    third = openid()
+    taken = account.fake.text(third, f"{other_phone} {store.worker_code(worker.id)}")
+    assert "已经绑定" in (taken.text or "")
+    assert store.resident_by_identity("wechat", third) is None
+    assert store.resident_by_identity("wechat", second).id == other_id  # type: ignore[union-attr]
+    assert account.fake.text(second, f"{other_phone} {store.worker_code(worker.id)}").text  # same account: fine
+    assert store.resident_by_identity("wechat", second).id == other_id  # type: ignore[union-attr]
     assert dialogue.calls == []
 
 

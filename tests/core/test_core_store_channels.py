@@ -176,3 +176,11 @@ def test_latest_notice_of_a_grid(geo: Any) -> None:
     assert geo.latest_notice("G01", utcnow() + timedelta(minutes=1)) is None
     assert geo.get_notice(first).body == "明天停水"
     assert geo.get_notice(first + 100) is None
+
+
+def test_has_other_identity(geo: Any, resident_id: int) -> None:
+    assert geo.has_other_identity(resident_id, "wechat", "o1") is False
+    geo.link_identity(resident_id, "wechat", "o1")
+    assert geo.has_other_identity(resident_id, "wechat", "o1") is False  # the same account
+    assert geo.has_other_identity(resident_id, "wechat", "o2") is True
+    assert geo.has_other_identity(resident_id, "telegram", "o2") is False  # per channel
