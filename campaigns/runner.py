@@ -26,13 +26,27 @@ _FREE_TEXT = ("place", "text")
 def _interruption(q: Questionnaire, state: RunState, text: str, hints: NluHints | None,
                   keypad: bool) -> str | None:
     if keypad:
-        return "repeat" if text.strip() == "*" else None
+        key = text.strip().rstrip("#")
+        if key == "*":
+            return "repeat"
+        if key == "0" and not _keypad_answer(q, state, key):
+            return "ask_human"  # "0" for a person, as phone menus have it (unless 0 answers this question)
+        return None
     keyword = detect_interrupt(text, state.language)
     if hints is None or hints.intent not in INTERRUPTS:
         return keyword
     free_text = (state.current is not None and state.pending_confirmation is None
                  and q.question(state.current).type in _FREE_TEXT)
     return keyword if free_text else (keyword or hints.intent)
+
+
+def _keypad_answer(q: Questionnaire, state: RunState, key: str) -> bool:
+    if state.current is None:
+        return False
+    if state.pending_confirmation is not None:
+        return False
+    question = q.question(state.current)
+    return isinstance(interpret(question, key, state.language, None, keypad=True), Accepted)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from gridreach.errors import GridReachError
 from gridreach.settings import Settings
+from gridreach_app.channel_commands import add_channel_commands
 
 if TYPE_CHECKING:
     from gridreach.store import Store
@@ -77,8 +78,11 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from gridreach_app.demo import run_demo
+    from gridreach_app.demo_channels import Sizes
 
-    return asyncio.run(run_demo(settings, grid=args.grid, limit=args.limit, concurrency=args.concurrency))
+    channels = None if args.no_channels else Sizes(telegram=args.telegram, wechat=args.wechat, calls=args.calls)
+    return asyncio.run(run_demo(settings, grid=args.grid, limit=args.limit, concurrency=args.concurrency,
+                                channels=channels, channels_grid=args.channels_grid))
 
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
@@ -98,6 +102,16 @@ def cmd_nlu_report(settings: Settings, args: argparse.Namespace) -> int:
     from gridreach_app.nlu_report import write_report
 
     return write_report(settings)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
 
 
 def _drop_warning(*args: object, **kwargs: object) -> None:
@@ -130,10 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--campaign", type=int, help="only this campaign")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("demo", help="screen one sample grid end to end through the Rasa core")
+    p = sub.add_parser("demo", help="screen one sample grid end to end through the Rasa core, then another over "
+                                   "Telegram, WeChat/WeCom and phone calls against local fakes")
     p.add_argument("--grid", default="G01", help="grid code (default G01)")
     p.add_argument("--limit", type=int, help="screen only the first N residents")
     p.add_argument("--concurrency", type=int, default=8, help="conversations at once (default 8)")
+    p.add_argument("--no-channels", action="store_true",
+                   help="skip the second part (a grid over Telegram, WeChat/WeCom and calls, against local fakes)")
+    p.add_argument("--channels-grid", default="G02", help="grid of the second part (default G02)")
+    p.add_argument("--telegram", type=_count, default=10, help="residents on Telegram (default 10)")
+    p.add_argument("--wechat", type=_count, default=10, help="residents on WeChat (default 10)")
+    p.add_argument("--calls", type=_count, default=3, help="simulated phone calls, at most 3 (default 3; 0: none)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("chat", help="talk to the assistant in this terminal as a resident")
@@ -154,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("nlu-report", help="evaluate NLU on the held-out sets, write reports/nlu/").set_defaults(
         func=cmd_nlu_report
     )
+    add_channel_commands(sub)  # serve, notice, screen, code, robot add, groups
     return parser
 
 

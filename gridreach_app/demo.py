@@ -11,9 +11,10 @@ import asyncio
 import time
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -26,7 +27,10 @@ from gridreach_app.report import format_summary
 from gridreach_app.runtime import open_runtime
 from gridreach_app.sample import load_sample
 
-__all__ = ["Scenario", "assign", "load_scenarios", "run_demo"]
+if TYPE_CHECKING:
+    from gridreach_app.demo_channels import Sizes
+
+__all__ = ["Scenario", "assign", "check_grid", "load_scenarios", "run_demo"]
 
 SCRIPTS = Path(__file__).with_name("demo_scripts.yml")
 
@@ -71,7 +75,10 @@ async def _converse(dialogue: Dialogue, resident: ResidentView, questionnaire: s
     return len(replies) + 1
 
 
-async def run_demo(settings: Settings, grid: str = "G01", limit: int | None = None, concurrency: int = 8) -> int:
+async def run_demo(settings: Settings, grid: str = "G01", limit: int | None = None, concurrency: int = 8,
+                   channels: Sizes | None = None, channels_grid: str = "G02") -> int:
+    """Screen ``grid`` by script through the Rasa core; then, with ``channels``, run ``channels_grid``'s notice and
+    screening over the Telegram and WeChat connectors and the voice caller (``gridreach_app.demo_channels``)."""
     questionnaire, scenarios = load_scenarios()
     async with open_runtime(settings, keep_conversations=False) as rt:
         print(load_sample(rt.store))
@@ -113,13 +120,17 @@ async def run_demo(settings: Settings, grid: str = "G01", limit: int | None = No
         rows = rt.store.grid_summary(campaign_ids=[campaign_id])
         print("Per grid, read back from the database:")
         print(format_summary(rows))
-        ok = _check(rows, grid, plan)
+        ok = check_grid(rows, grid, plan)
+        if channels is not None:
+            from gridreach_app.demo_channels import run_channels
+
+            ok = await run_channels(rt.store, rt.dialogue, settings, channels_grid, channels) and ok
         print("\nNext: talk to the bot yourself as a resident, answers stored:  .venv/bin/gridreach chat")
         print("      see the counts again:                                     .venv/bin/gridreach report")
         return 0 if ok else 1
 
 
-def _check(rows: Any, grid: str, plan: dict[int, Scenario]) -> bool:
+def check_grid(rows: Any, grid: str, plan: dict[int, Scenario], out: Callable[[str], None] = print) -> bool:
     """The database must hold exactly what the scripts produce."""
     row = next(r for r in rows if r.grid_code == grid)
     expected_status = Counter(s.status for s in plan.values())
@@ -131,7 +142,7 @@ def _check(rows: Any, grid: str, plan: dict[int, Scenario]) -> bool:
     mismatches += [f"risk {k}: expected {expected_risk.get(k, 0)}, database has {row.risk.get(k, 0)}"
                    for k in ("high", "moderate", "low") if expected_risk.get(k, 0) != row.risk.get(k, 0)]
     if mismatches:
-        print("\nMISMATCH between the scripts and the database:\n  " + "\n  ".join(mismatches))
+        out("\nMISMATCH between the scripts and the database:\n  " + "\n  ".join(mismatches))
         return False
-    print(f"\nChecked: grid {grid}'s counts equal what the scripted replies must produce.")
+    out(f"\nChecked: grid {grid}'s counts equal what the scripted replies must produce.")
     return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns import Questionnaire, detect_interrupt, start, take_turn
+from campaigns import Questionnaire, RunState, detect_interrupt, start, take_turn
 
 
 @pytest.mark.parametrize(("text", "lang", "expected"), [
@@ -48,3 +48,20 @@ def test_ask_human_is_an_answer_when_it_is_an_option(questionnaires: dict[str, Q
     other = take_turn(daily, start(daily, "zh", {}).state, "我要找网格员")
     assert other.interrupt == "ask_human" and other.step.state.asked_human
     assert other.step.state.current == "temperature"
+
+
+def test_keypad_zero_asks_for_a_person_unless_it_answers_the_question(
+        questionnaires: dict[str, Questionnaire]) -> None:
+    daily = questionnaires["daily_health"]
+    state = start(daily, "zh", {}).state
+    zero = take_turn(daily, state, "0", keypad=True)
+    assert zero.interrupt == "ask_human" and zero.step.state.asked_human
+    assert zero.step.state.current == "temperature" and zero.step.state.tries == {}
+    assert take_turn(daily, state, "0#", keypad=True).interrupt == "ask_human"
+    # where 0 is an answer (a count of people), it is the answer
+    counting = next((q, x) for q in questionnaires.values() for x in q.questions
+                    if x.type == "number" and (x.min is None or x.min <= 0))
+    q, question = counting
+    there = RunState(q.id, q.version, "zh", current=question.key)
+    taken = take_turn(q, there, "0#", keypad=True)
+    assert taken.interrupt is None and taken.step.accepted is not None and taken.step.accepted.value == 0.0
