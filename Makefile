@@ -7,13 +7,15 @@ export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup sysdeps model demo test lint validate nlu-report clean help
+.PHONY: setup sysdeps model demo test lint validate nlu-report bench bench-chat bench-voice serve clean help
 
 help:
 	@echo "make demo    screen one sample grid end to end (SQLite, no outside account needed)"
 	@echo "make test    run the tests (SQLite, and PostgreSQL at 127.0.0.1:5432 when reachable)"
 	@echo "make lint    ruff + mypy"
 	@echo "make model   train the Rasa model if training data or config changed"
+	@echo "make bench   chat-turn and voice benchmarks, results in bench/results/*.json"
+	@echo "make serve   run the configured channels (docs/OPERATIONS.md, Channels)"
 
 setup: sysdeps
 	@scripts/setup.sh
@@ -43,6 +45,17 @@ validate: setup
 
 nlu-report: setup model
 	$(GR) nlu-report
+
+bench: bench-chat bench-voice
+
+bench-chat: setup model
+	$(PY) bench/chat.py
+
+bench-voice: setup model
+	$(PY) bench/voice.py
+
+serve: setup model
+	$(GR) serve
 
 clean:
 	rm -rf var models .pytest_cache .mypy_cache .ruff_cache
