@@ -14,6 +14,7 @@ pressed after a restart is answered as stale; typing the answer works).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -73,7 +74,8 @@ class TelegramBot:
         if incoming is None:
             return
         key = f"{self._bot_id}:{incoming.update_id}"
-        if not self.store.claim_message("telegram_update", key):
+        # the database is called off the event loop: under `rasa run` that loop serves every conversation
+        if not await asyncio.to_thread(self.store.claim_message, "telegram_update", key):
             return
         try:
             await self._route(incoming)
@@ -102,12 +104,12 @@ class TelegramBot:
             return resident.language
         return language_of(inc.sender.language_code if inc.sender else None)
 
-    def _resident(self, user_id: int) -> ResidentView | None:
-        return self.store.resident_by_identity(CHANNEL, str(user_id))
+    async def _resident(self, user_id: int) -> ResidentView | None:
+        return await asyncio.to_thread(self.store.resident_by_identity, CHANNEL, str(user_id))
 
     async def _private(self, inc: Incoming) -> None:
         assert inc.sender is not None
-        resident = self._resident(inc.sender.id)
+        resident = await self._resident(inc.sender.id)
         lang = self._language(inc, resident)
         if inc.kind == "edited":
             await self.sender.send_now(inc.chat_id, text("edited", lang))
@@ -212,7 +214,7 @@ class TelegramBot:
         if kind == "n" and rest.isdigit() and inc.sender is not None:
             await self._receipt(inc, int(rest))
             return
-        resident = self._resident(inc.sender.id) if inc.sender else None
+        resident = await self._resident(inc.sender.id) if inc.sender else None
         lang = self._language(inc, resident)
         asked = self._asked.get(inc.chat_id)
         key, _, digit = rest.rpartition(":")
@@ -238,7 +240,7 @@ class TelegramBot:
 
     async def _receipt(self, inc: Incoming, notice_id: int) -> None:
         assert inc.sender is not None and inc.callback_id is not None
-        resident = self._resident(inc.sender.id)
+        resident = await self._resident(inc.sender.id)
         lang = self._language(inc, resident)
         if resident is None:
             url = f"https://t.me/{self.settings.bot_username}?start=bind"
@@ -260,8 +262,6 @@ class TelegramBot:
     async def _render(self, inc: Incoming, replies: Sequence[ReplyLike]) -> None:
         """Send the dialogue's replies; an ``expect`` with options becomes buttons under the last text."""
         chat_id = inc.chat_id
-        resident = self._resident(inc.sender.id) if inc.sender else None
-        lang = self._language(inc, resident)
         out: list[list[Any]] = []
         expect: Mapping[str, Any] | None = None
         for reply in replies:
@@ -272,8 +272,11 @@ class TelegramBot:
             if isinstance(custom.get("expect"), Mapping):
                 expect = custom["expect"]
             handoff = custom.get("handoff")
-            if isinstance(handoff, Mapping) and handoff.get("phone"):
-                out.append([text("handoff", lang, name=handoff.get("name") or "", phone=handoff["phone"]), None])
+            if isinstance(handoff, Mapping) and handoff.get("phone"):  # the resident is looked up only for this
+                resident = await self._resident(inc.sender.id) if inc.sender else None
+                note = text("handoff", self._language(inc, resident), name=handoff.get("name") or "",
+                            phone=handoff["phone"])
+                out.append([note, None])
         options = list(expect.get("options") or ()) if expect else []
         if expect is not None and options:
             key = str(expect.get("question"))[:_KEY_MAX]

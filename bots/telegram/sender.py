@@ -54,6 +54,13 @@ class Sender:
             keys += ((self.settings.per_group, f"group:{chat_id}"),)
         return keys
 
+    def _spaced(self, chat_id: int) -> None:
+        """After a message to a chat with a one-message window (Telegram's 1/s per chat), the next one waits a full
+        window from now. The pacer counts a message when it starts out, Telegram when it arrives: at exactly the
+        limit, a little jitter puts two arrivals inside one second, and the 429's retry_after costs a second more."""
+        if self.settings.per_chat.count == 1:
+            self.pacer.hold(self.settings.per_chat.seconds, f"chat:{chat_id}")
+
     # ---- direct replies ----------------------------------------------------------------------------------
     async def send_now(self, chat_id: int, text: str, markup: dict[str, Any] | None = None,
                        dedupe_key: str | None = None, defer: bool = True) -> int | None:
@@ -66,7 +73,9 @@ class Sender:
         for _ in range(10):
             await self.pacer.acquire(*self._keys(chat_id))
             try:
-                return await self.api.send_message(chat_id, text, markup)
+                message_id = await self.api.send_message(chat_id, text, markup)
+                self._spaced(chat_id)
+                return message_id
             except RateLimited as exc:
                 self.pacer.hold(exc.retry_after, f"chat:{chat_id}")
             except ChatMoved as exc:
@@ -193,6 +202,7 @@ class Sender:
                 log.warning("telegram outbox %s (%s) refused: %s", row.id, row.kind, str(exc)[:200])
                 self.store.mark_outbound_failed(row.id, f"refused: {exc}")
             else:
+                self._spaced(chat_id)
                 self._failures.pop(row.id, None)
                 self.store.mark_outbound_sent(row.id, str(message_id))
             return

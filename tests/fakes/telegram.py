@@ -170,10 +170,18 @@ class FakeTelegram:
         return msg
 
     def private_text(self, user: dict[str, Any], text: str) -> int | None:
+        return self.deliver(self._private_text(user, text))
+
+    def _private_text(self, user: dict[str, Any], text: str) -> dict[str, Any]:
         entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}] if text.startswith(
             "/") else None
         extra = {"entities": entities} if entities else {}
-        return self.deliver({"message": self._message(self._private(user), user, text=text, **extra)})
+        return {"message": self._message(self._private(user), user, text=text, **extra)}
+
+    def private_text_update(self, user: dict[str, Any], text: str) -> dict[str, Any]:
+        """The Update of ``user`` typing ``text`` in their private chat, numbered and recorded but not delivered:
+        a load generator (bench/chat.py) POSTs it to ``webhook["url"]`` itself, with the secret token header."""
+        return self._register(self._private_text(user, text))
 
     def group_text(self, chat_id: int, user: dict[str, Any], text: str) -> int | None:
         return self.deliver({"message": self._message(self.chats[chat_id], user, text=text)})
@@ -237,16 +245,21 @@ class FakeTelegram:
     # ---- delivery --------------------------------------------------------------------
     def deliver(self, update: dict[str, Any]) -> int | None:
         """Give the bot an Update: POST it to the webhook (returns the HTTP status) or queue it for getUpdates."""
-        with self.changed:
-            update = {"update_id": self._next_update, **update}
-            self._next_update += 1
-            self.updates[update["update_id"]] = update
+        with self.changed:  # numbered and queued at once: getUpdates never sees a later id before an earlier one
+            update = self._register(update)
             hook = dict(self.webhook)
             if not hook:
                 self._queue.append(update)
                 self.changed.notify_all()
                 return None
         return self.post_to_webhook(update, hook.get("secret_token"))
+
+    def _register(self, update: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            update = {"update_id": self._next_update, **update}
+            self._next_update += 1
+            self.updates[update["update_id"]] = update
+            return update
 
     def post_to_webhook(self, update: dict[str, Any] | bytes, secret: str | None = "<configured>") -> int:
         """POST (as Telegram does) to the webhook; ``secret`` overrides the header (None: no header)."""
