@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from campaigns import messages, normalize
+from campaigns import messages
+from campaigns._yesno import read_yes_no
 from campaigns.answers import Accepted, NluHints, interpret
 from campaigns.questionnaire import CONTEXT_NAMES, Question, Questionnaire
 
@@ -40,6 +41,8 @@ class RunState:
     end_reason: str | None = None
     asked_human: bool = False
     content_hash: str = ""
+    #: An interruption only the classifier heard ("opt_out", "ask_human"): asked back before it is acted on.
+    pending_interrupt: str | None = None
 
     @property
     def opted_out(self) -> bool:
@@ -190,9 +193,8 @@ def _confirm(q: Questionnaire, st: RunState, question: Question, text: str,
     if keypad:
         verdict = _CONFIRM_KEYPAD.get(text.strip().rstrip("#"))
     else:
-        verdict = normalize.parse_yes_no(text, st.language)
-        if verdict is None and hints is not None and hints.intent in ("affirm", "deny"):
-            verdict = "yes" if hints.intent == "affirm" else "no"
+        reading = read_yes_no(text, confirming=True)
+        verdict = reading.value if reading.kind == "value" else None
     if verdict == "yes":
         return _commit(q, st, question, pending["value"], pending["raw"], 1.0, context)
     if question.type not in ("yes_no", "yes_no_unsure") and not keypad:

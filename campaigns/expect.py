@@ -11,6 +11,7 @@ from typing import Any
 
 from campaigns.engine import RunState
 from campaigns.messages import confirm_text, render_value
+from campaigns.phrases import phrase
 from campaigns.questionnaire import Questionnaire
 
 __all__ = ["expectation"]
@@ -26,7 +27,8 @@ def expectation(q: Questionnaire, state: RunState) -> dict[str, Any] | None:
         return None
     question = q.question(state.current)
     lang = state.language
-    kind = "confirm" if state.pending_confirmation is not None else question.type
+    confirming = state.pending_confirmation is not None or state.pending_interrupt is not None
+    kind = "confirm" if confirming else question.type
     options: list[dict[str, str]] = []
     if kind == "confirm":
         options = [{"value": v, "label": _CONFIRM_LABELS[lang][v], "keypad": str(i)}
@@ -37,8 +39,12 @@ def expectation(q: Questionnaire, state: RunState) -> dict[str, Any] | None:
     elif kind == "choice":
         options = [{"value": c.key, "label": c.label[lang], "keypad": str(i)}
                    for i, c in enumerate(question.choices, 1)]
-    prompt = (confirm_text(question, state.pending_confirmation["value"], lang)
-              if state.pending_confirmation is not None else question.prompt[lang])
+    if state.pending_interrupt is not None:
+        prompt = phrase(f"confirm_{state.pending_interrupt}", lang)
+    elif state.pending_confirmation is not None:
+        prompt = confirm_text(question, state.pending_confirmation["value"], lang)
+    else:
+        prompt = question.prompt[lang]
     return {
         "questionnaire": q.id,
         "question": question.key,

@@ -30,6 +30,8 @@ _RANGE = {"zh": "请说一个{min}到{max}{unit}之间的数。", "en": "Please 
           "ko": "{min}에서 {max}{unit} 사이의 숫자로 말씀해 주세요."}
 _CONFIRM = {"zh": "您说的是{value}，对吗？", "en": "You said {value}, is that right?",
             "ko": "{value}, 맞습니까?"}
+_AMBIGUOUS = {"zh": "我不能确定您的意思，请只回答一个。", "en": "I couldn't be sure which you meant; please give just one answer.",
+              "ko": "어느 쪽인지 확실하지 않습니다. 하나만 말씀해 주세요."}
 _SKIP = {"zh": "没关系，我们继续下一个问题。", "en": "That's all right, let's go on to the next question.",
          "ko": "괜찮습니다. 다음 질문으로 넘어가겠습니다."}
 _GOODBYE = {"zh": "好的，我们不会再就此打扰您。祝您健康。",
@@ -71,6 +73,10 @@ def reason_text(question: Question, reason: str, lang: str) -> str:
         return _DEFAULT_REPROMPT["choice"][lang].format(options=_options(question, lang))
     if reason == "not_an_option":
         return _DEFAULT_REPROMPT[question.type][lang]
+    if reason == "question":  # the resident asked back: the question itself again
+        return question.prompt[lang]
+    if reason == "ambiguous":
+        return f"{_AMBIGUOUS[lang]}{'' if lang == 'zh' else ' '}{reprompt_text(question, lang)}"
     return reprompt_text(question, lang)
 
 

@@ -69,6 +69,8 @@ class Question:
     max: float | None = None
     decimals: int = 1
     choices: tuple[Choice, ...] = ()
+    #: The resident may answer "did not measure / cannot know": stored as the value "unknown".
+    allow_unknown: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe copy (expressions as their source)."""
@@ -82,6 +84,8 @@ class Question:
             data.update(unit=self.unit, min=self.min, max=self.max, decimals=self.decimals)
         if self.type == "choice":
             data["choices"] = [c.to_dict() for c in self.choices]
+        if self.allow_unknown:  # only when set, so older definitions keep their content hash
+            data["allow_unknown"] = True
         return data
 
 

@@ -1,7 +1,10 @@
-"""One turn of a run without an NLU: interruptions first (keywords), then the engine.
+"""One turn of a questionnaire run: interruptions first, then the engine.
 
-The voice caller (keypad and recognised speech) and the conversation tests use this; in
-the Rasa path the NLU detects interruptions instead.
+Used by the Rasa form's validator (with the NLU's intent as ``hints``), the voice caller (keypad and recognised
+speech) and the conversation tests. An interruption that cannot be undone by the resident's next message (opting
+out, being put through to a person) needs evidence: an explicit phrase (``campaigns.interrupts``, as SMS STOP
+keywords work) acts at once; the classifier's guess alone is asked back first ("您是说以后不要再联系您了吗？").
+While a question is open, a reply that answers it is an answer, whatever the classifier guessed.
 """
 
 from __future__ import annotations
@@ -11,75 +14,74 @@ from dataclasses import dataclass
 from typing import Any
 
 from campaigns import engine, messages
+from campaigns._yesno import read_yes_no
 from campaigns.answers import Accepted, NluHints, interpret
 from campaigns.engine import RunState, Step
 from campaigns.interrupts import INTERRUPTS, detect_interrupt
 from campaigns.phrases import phrase
 from campaigns.questionnaire import Questionnaire
 
-__all__ = ["Turn", "take_turn"]
+__all__ = ["CONSEQUENTIAL", "Turn", "take_turn"]
 
-
+#: Interruptions that need evidence: an explicit phrase, or the classifier's guess confirmed by the resident.
+CONSEQUENTIAL = ("opt_out", "ask_human")
 _FREE_TEXT = ("place", "text")
-
-
-def _interruption(q: Questionnaire, state: RunState, text: str, hints: NluHints | None,
-                  keypad: bool) -> str | None:
-    if keypad:
-        key = text.strip().rstrip("#")
-        if key == "*":
-            return "repeat"
-        if key == "0" and not _keypad_answer(q, state, key):
-            return "ask_human"  # "0" for a person, as phone menus have it (unless 0 answers this question)
-        return None
-    keyword = detect_interrupt(text, state.language)
-    if hints is None or hints.intent not in INTERRUPTS:
-        return keyword
-    free_text = (state.current is not None and state.pending_confirmation is None
-                 and q.question(state.current).type in _FREE_TEXT)
-    return keyword if free_text else (keyword or hints.intent)
-
-
-def _keypad_answer(q: Questionnaire, state: RunState, key: str) -> bool:
-    if state.current is None:
-        return False
-    if state.pending_confirmation is not None:
-        return False
-    question = q.question(state.current)
-    return isinstance(interpret(question, key, state.language, None, keypad=True), Accepted)
+_KEYPAD_CONFIRM = {"1": "yes", "2": "no"}
 
 
 @dataclass(frozen=True)
 class Turn:
-    """The step taken, and the interruption that caused it (None for an answer)."""
+    """The step taken, and the interruption that caused it (None for an answer).
+
+    ``interrupt`` is one of ``INTERRUPTS``, or ``confirm_opt_out`` / ``confirm_ask_human`` when the classifier's
+    guess was asked back.
+    """
 
     step: Step
     interrupt: str | None = None
 
 
-def take_turn(q: Questionnaire, state: RunState, text: str, *, hints: NluHints | None = None,
-              confidence: float = 1.0, keypad: bool = False, no_input: bool = False,
-              context: Mapping[str, Any] | None = None) -> Turn:
-    """Handle an opt-out, a request for a person, for a repeat or for help; else answer.
+def _answers(q: Questionnaire, state: RunState, text: str, hints: NluHints | None, keypad: bool) -> bool:
+    """True when ``text`` is a valid answer to the open question (or a yes/no to an open confirmation)."""
+    if state.current is None:
+        return False
+    if state.pending_confirmation is not None:
+        return (keypad and text.strip().rstrip("#") in _KEYPAD_CONFIRM) or read_yes_no(text, confirming=True).usable
+    question = q.question(state.current)
+    return isinstance(interpret(question, text, state.language, hints, keypad=keypad), Accepted)
 
-    Without an NLU the interruption is found by keywords. With one (``hints.intent``), its intent counts too,
-    except on free-text questions (place, text), where anything may be an answer ("medicine for my mother")
-    and only an explicit phrase ("别再打了") interrupts. ``no_input`` (nothing heard on a phone line) counts as a
-    failed try and reprompts, whatever ``text`` is.
-    """
-    if no_input:
-        return Turn(engine.no_input(q, state, context))
-    kind = _interruption(q, state, text, hints, keypad)
+
+def _interruption(q: Questionnaire, state: RunState, text: str, hints: NluHints | None,
+                  keypad: bool) -> tuple[str | None, bool]:
+    """The interruption asked for, and whether it was asked for explicitly (a phrase, a key)."""
+    if keypad:
+        key = text.strip().rstrip("#")
+        if key == "*":
+            return "repeat", True
+        if key == "0" and not _answers(q, state, key, None, True):
+            return "ask_human", True  # "0" for a person, as phone menus have it (unless 0 answers this question)
+        return None, False
+    keyword = detect_interrupt(text, state.language)
+    if keyword is not None:
+        return keyword, True
+    if hints is None or hints.intent not in INTERRUPTS:
+        return None, False
+    free_text = (state.current is not None and state.pending_confirmation is None
+                 and q.question(state.current).type in _FREE_TEXT)
+    if free_text or _answers(q, state, text, hints, keypad):
+        return None, False  # "medicine for my mother", "一千二": an answer, whatever the classifier guessed
+    return hints.intent, False
+
+
+def _act(q: Questionnaire, state: RunState, kind: str, text: str, hints: NluHints | None, keypad: bool,
+         context: Mapping[str, Any] | None) -> Turn:
     if kind == "opt_out":
         return Turn(engine.abandon(q, state, "opt_out", context), kind)
-    if kind is not None and state.current is not None and state.pending_confirmation is None:
+    if state.current is not None and state.pending_confirmation is None:
         question = q.question(state.current)
         if question.type == "choice" and isinstance(
                 interpret(question, text, state.language, hints, keypad=keypad), Accepted):
-            kind = None  # "找网格员" may be an option of the question itself
-    if kind is None:
-        return Turn(engine.answer(q, state, text, hints=hints, confidence=confidence,
-                                  keypad=keypad, context=context))
+            return Turn(engine.answer(q, state, text, hints=hints, keypad=keypad, context=context))
     again = engine.repeat(q, state)
     if kind == "ask_human":
         again.state.asked_human = True
@@ -90,3 +92,52 @@ def take_turn(q: Questionnaire, state: RunState, text: str, *, hints: NluHints |
         say = [phrase("help_questionnaire", state.language), messages.reprompt_text(question, state.language)]
         return Turn(Step(again.state, None, say, again.finished), kind)
     return Turn(again, kind)
+
+
+def _settle(q: Questionnaire, state: RunState, text: str, hints: NluHints | None, confidence: float,
+            keypad: bool, context: Mapping[str, Any] | None) -> Turn:
+    """The reply to "do you mean you want no more contact?" (or "…a person?")."""
+    pending = state.pending_interrupt or ""
+    st = state.copy()
+    st.pending_interrupt = None
+    if keypad:
+        verdict = _KEYPAD_CONFIRM.get(text.strip().rstrip("#"))
+    else:
+        reading = read_yes_no(text, confirming=True)
+        verdict = reading.value if reading.kind == "value" else None
+    if verdict == "yes":
+        return _act(q, st, pending, text, hints, keypad, context)
+    if verdict == "no":
+        again = engine.repeat(q, st)
+        return Turn(Step(again.state, None, [phrase("not_opted_out", st.language), *again.say], again.finished))
+    return take_turn(q, st, text, hints=hints, confidence=confidence, keypad=keypad, context=context)
+
+
+def take_turn(q: Questionnaire, state: RunState, text: str, *, hints: NluHints | None = None,
+              confidence: float = 1.0, keypad: bool = False, no_input: bool = False,
+              context: Mapping[str, Any] | None = None) -> Turn:
+    """Handle an opt-out, a request for a person, for a repeat or for help; else answer.
+
+    An explicit phrase ("别再打了", keypad 0 for a person) acts at once. The classifier's guess of an opt-out or
+    a person is asked back first, and is ignored when the reply answers the open question; on free-text
+    questions (place, text) anything may be an answer ("medicine for my mother"), so only a phrase interrupts.
+    ``no_input`` (nothing heard on a phone line) counts as a failed try and reprompts, whatever ``text`` is.
+    """
+    if no_input:
+        return Turn(engine.no_input(q, state, context))
+    if state.pending_interrupt is not None:
+        explicit, _ = _interruption(q, state, text, None, keypad)
+        if explicit in CONSEQUENTIAL:
+            st = state.copy()
+            st.pending_interrupt = None
+            return _act(q, st, explicit, text, hints, keypad, context)
+        return _settle(q, state, text, hints, confidence, keypad, context)
+    kind, explicit_ = _interruption(q, state, text, hints, keypad)
+    if kind in CONSEQUENTIAL and not explicit_:
+        st = state.copy()
+        st.pending_interrupt = kind
+        return Turn(Step(st, None, [phrase(f"confirm_{kind}", st.language)], False), f"confirm_{kind}")
+    if kind is None:
+        return Turn(engine.answer(q, state, text, hints=hints, confidence=confidence,
+                                  keypad=keypad, context=context))
+    return _act(q, state, kind, text, hints, keypad, context)

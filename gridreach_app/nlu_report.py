@@ -1,7 +1,8 @@
 """Evaluate the trained model's intents on the held-out sets (``tests/nlu_holdout/<lang>.yml``).
 
 Writes ``reports/nlu/<lang>.json`` (per-intent precision, recall, F1 and the confusions) and
-``reports/nlu/summary.md``. The bar is intent macro-F1 >= 0.95 for each language.
+``reports/nlu/summary.md``. The bar is intent macro-F1 >= 0.95 for each language. Then the held-out answer corpus
+(``gridreach_app.answer_report``): ``reports/nlu/answers.md``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gridreach.settings import Settings
+from gridreach_app.answer_report import write_answers_report
 from gridreach_app.logs import quiet_rasa
 from gridreach_app.model import PROJECT_ROOT, ensure_model
 
@@ -80,7 +82,9 @@ def write_report(settings: Settings) -> int:
         lines.append(f"| {path.stem} | {result['examples']} | {result['accuracy']:.3f} | {result['macro_f1']:.3f} | "
                      f"{'yes' if meets else 'NO'} |")
         print(f"{path.stem}: {result['examples']} examples, intent macro-F1 {result['macro_f1']:.3f}")
-    lines += ["", "Per-intent scores and confusions: `reports/nlu/<language>.json`. Regenerate: `make nlu-report`."]
+    lines += ["", "Per-intent scores and confusions: `reports/nlu/<language>.json`. Regenerate: `make nlu-report`.",
+              "Residents' answers to each question type, through the NLU and the questionnaire engine: `answers.md`."]
     (REPORT_DIR / "summary.md").write_text("\n".join(lines) + "\n")
+    ok &= write_answers_report(agent, model.name, REPORT_DIR)
     print(f"Wrote {REPORT_DIR.relative_to(PROJECT_ROOT)}/")
     return 0 if ok else 1

@@ -45,7 +45,7 @@ class ActionStartQuestionnaire(Action):
         text = tracker.latest_message.get("text") or ""
         resident = svc.resident_for(tracker.sender_id)
         language = svc.language_for(text, tracker.get_slot("language"), resident)
-        refused = [SlotSet("q_ready", False), SlotSet("language", language)]
+        refused = [SlotSet("q_ready", False), SlotSet("language", language), SlotSet("pending_interrupt", None)]
         if resident is None:
             dispatcher.utter_message(text=phrase("not_registered", language))
             return refused
@@ -75,6 +75,7 @@ class ActionStartQuestionnaire(Action):
             state, texts = step.state, step.say
         return [
             SlotSet("q_ready", True),
+            SlotSet("pending_interrupt", None),
             SlotSet("language", language),
             SlotSet("resident_id", resident.id),
             SlotSet("submission_id", submission_id),
@@ -112,6 +113,9 @@ class ValidateQuestionnaireForm(FormValidationAction):
             entities=list(latest.get("entities") or []),
         )
         metadata = metadata_of(tracker)
+        if hints.intent == "start_questionnaire" and str(value).startswith("/"):
+            # a questionnaire is asked for while this one runs: this one goes on (nothing switches in the middle)
+            return {"q_answer": None, "q_state": state.to_dict(), "q_say": engine.repeat(q, state).say}
         resident = svc.resident_for(tracker.sender_id)
         turn = take_turn(
             q,

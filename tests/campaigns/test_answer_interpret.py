@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from campaigns import Accepted, NluHints, Questionnaire, Rejected, interpret
+from campaigns.answers import HEDGED
 
 TODAY = date(2026, 2, 10)
 
@@ -40,10 +41,13 @@ def test_yes_no(daily: Questionnaire, key: str, text: str, expected: Any) -> Non
         assert isinstance(result, Accepted) and result.value == expected and result.raw == text
 
 
-def test_intent_hint_helps_when_text_alone_fails(daily: Questionnaire) -> None:
+def test_intent_hint_alone_is_confirmed_never_stored(daily: Questionnaire) -> None:
     hints = NluHints(intent="affirm", confidence=0.8)
     result = decide(daily, "cough", "咳得厉害", hints=hints)
-    assert result == Accepted("yes", "咳得厉害", 0.8)
+    assert result == Accepted("yes", "咳得厉害", HEDGED)  # below confirm_below: the engine asks back
+    assert daily.question("cough").confirm_below > HEDGED
+    assert decide(daily, "cough", "咳得厉害", hints=NluHints(intent="affirm", confidence=0.6)) == \
+        Rejected("unintelligible")
     assert decide(daily, "cough", "咳得厉害") == Rejected("unintelligible")
     unsure = decide(daily, "cough", "hmm", hints=NluHints(intent="not_sure", confidence=0.9))
     assert unsure == Rejected("not_an_option")
@@ -54,9 +58,9 @@ def test_text_wins_over_a_contrary_intent(daily: Questionnaire) -> None:
     assert isinstance(result, Accepted) and result.value == "no"
 
 
-def test_entity_hint_is_a_fallback_for_numbers(daily: Questionnaire) -> None:
+def test_a_value_the_words_do_not_hold_is_never_taken_from_an_entity(daily: Questionnaire) -> None:
     hints = NluHints(entities=[{"entity": "temperature", "value": "38.2"}])
-    assert decide(daily, "temperature", "发烧了", hints=hints) == Accepted(38.2, "发烧了")
+    assert decide(daily, "temperature", "发烧了", hints=hints) == Rejected("unintelligible")
 
 
 @pytest.mark.parametrize(("key", "text", "expected"), [

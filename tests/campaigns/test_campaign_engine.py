@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 from campaigns import Questionnaire, RunState, abandon, answer, assess, repeat, start
+from campaigns.loader import parse_questionnaire
 
 CTX = {"age": 40, "today": date(2026, 2, 10)}
 
@@ -24,9 +25,29 @@ def test_start_says_intro_then_first_prompt(daily: Questionnaire) -> None:
     assert step.state.content_hash == daily.content_hash
 
 
-def test_unsupported_language_falls_back_to_chinese(questionnaires: dict[str, Questionnaire]) -> None:
-    step = start(questionnaires["traveller"], "ko", CTX)
+ZH_EN_ONLY = """\
+id: zh_en_only
+version: 1
+title: {zh: 演示, en: Demo}
+languages: [zh, en]
+intro: {zh: 您好。, en: Hello.}
+questions:
+  - key: cough
+    type: yes_no
+    prompt: {zh: 您有没有咳嗽？, en: Have you had a cough?}
+risk:
+  default: low
+closing:
+  low: {zh: 谢谢。, en: Thank you.}
+"""
+
+
+def test_unsupported_language_falls_back_to_chinese() -> None:
+    q = parse_questionnaire(ZH_EN_ONLY)
+    assert "ko" not in q.languages
+    step = start(q, "ko", CTX)
     assert step.state.language == "zh"
+    assert step.say == ["您好。", "您有没有咳嗽？"]
 
 
 def test_accepted_answer_moves_on_and_is_recorded(daily: Questionnaire) -> None:

@@ -63,8 +63,9 @@ def test_parse_date(text: str, expected: date | None) -> None:
 
 @pytest.mark.parametrize(("text", "lang", "expected"), [
     ("有", "zh", "yes"), ("是", "zh", "yes"), ("是的", "zh", "yes"), ("对", "zh", "yes"),
-    ("嗯", "zh", "yes"), ("好", "zh", "yes"), ("收到", "zh", "yes"), ("有一点咳嗽", "zh", "yes"),
-    ("没问题", "zh", "yes"), ("需要", "zh", "yes"),
+    ("有一点咳嗽", "zh", "yes"), ("需要", "zh", "yes"),
+    # agreement words are a yes only to "…, is that right?" (campaigns._yesno.AGREE); alone they are asked again
+    ("嗯", "zh", None), ("好", "zh", None), ("收到", "zh", None), ("没问题", "zh", None),
     ("没有", "zh", "no"), ("无", "zh", "no"), ("不是", "zh", "no"), ("没", "zh", "no"),
     ("否", "zh", "no"), ("不需要", "zh", "no"), ("不对", "zh", "no"),
     ("不知道", "zh", "not_sure"), ("不确定", "zh", "not_sure"), ("说不清", "zh", "not_sure"),

@@ -1,0 +1,189 @@
+"""The yes / no / not sure reader (zh, en, ko, with dialect and chat forms), precision first.
+
+The first clause that answers decides ("没有咳嗽，就是有点累" is no). Yes-words and no-words in that clause, a later
+clause that answers the other way ("有，哦不没有") or corrects it ("其实"), a question back ("有没有啊") or words that
+could turn the meaning ("闻不到" to "can you smell?") make the reply ambiguous: it is asked again, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from campaigns.reading import NONE, Reading, clauses, fold, has_hedge, is_question
+
+__all__ = ["AGREE", "NO", "NOT_SURE", "YES", "read_yes_no"]
+
+NOT_SURE = (
+    "不知道", "不确定", "说不清", "说不好", "说不准", "不清楚", "不记得", "记不清", "记不得", "不太清楚", "不好说",
+    "不晓得", "唔知", "晓不得", "搞不清", "拿不准", "不敢肯定", "没法确定", "无法确定",
+    "not sure", "don't know", "dont know", "do not know", "dunno", "idk", "no idea", "unsure", "not certain",
+    "can't remember", "cannot remember", "can't say", "hard to say", "don't remember", "not that i know",
+    "maybe", "perhaps", "possibly", "who knows", "no clue", "no sure", "not know", "dont no", "don't no",
+    "not really sure", "not 100% sure", "not totally sure", "might have", "might've", "may have", "no way of knowing",
+    "not that i'm aware", "not that i am aware", "can't be sure", "cannot be sure", "没法说", "难说", "不太确定", "不大确定",
+    "不是很确定", "不敢说", "不肯定", "不敢确定", "不能确定", "확신이 없", "확신 없", "알 수가 없", "也许吧", "说不定", "모르겟", "모르갰", "잘 몰라", "알 수 없", "확실히 모르",
+    "모르겠", "몰라", "모름", "잘 모르", "글쎄", "확실하지 않", "확실치 않", "기억이 안", "기억 안",
+)
+NO = (
+    "没有", "没得", "莫得", "木有", "冇", "没呢", "没啊", "没事", "没啥", "没", "沒", "无", "無", "否", "唔系", "唔是",
+    "不是", "不对", "不会", "不用", "不需要", "不要", "不", "没收到", "还好", "还行", "挺好", "很好", "都好", "好着呢", "好好的", "正常", "一切正常",
+    "都正常", "没什么", "没感觉", "毫无", "并无",
+    "no", "nope", "nah", "naw", "nay", "n", "not", "never", "none", "nothing", "negative", "haven't", "havent",
+    "hasn't", "don't", "dont", "didn't", "didnt", "doesn't", "not really", "not at all", "no way", "i'm fine",
+    "i do not", "i did not", "i have not", "i have no", "i haven't", "i've not", "definitely not", "have not",
+    "do not", "did not", "has not", "certainly not", "absolutely not", "of course not", "no no", "nope nope",
+    "not me", "no sir", "no ma'am", "none at all", "i don't", "i dont", "i didn't", "i didnt", "not one bit",
+    "im fine", "i am fine", "all good", "i'm good", "im good", "i am good", "i'm ok", "im ok", "i'm okay",
+    "feeling fine", "feel fine", "i feel fine", "i'm well", "nil",
+    "아니", "아니요", "아니오", "아뇨", "아녀", "아니에요", "아닙니다", "없어", "없어요", "없습니다", "없음", "없다",
+    "없었", "없고", "없네", "ㄴㄴ", "괜찮", "멀쩡", "안 했", "안했", "안 갔", "안갔", "안 나갔", "안 해",
+    "전혀", "없슴다", "없슴니다", "없심다", "일없슴다", "일없어요", "일없소", "일없", "아이요", "아이오", "아이다", "업어요",
+    "앖어요", "없어여", "노노", "안 아파", "안아파", "안 나요", "안나요", "안 해요", "안해요", "안 합니다", "안함",
+    "哪有", "哪里有", "是没有", "필요 없", "필요없", "不咳", "不疼", "不痛", "没去", "没出去", "没离开", "没出过",
+)
+YES = (
+    "有", "是", "是的", "对", "對", "对的", "嗯", "嗯嗯", "恩", "系", "有的", "有点", "有一点", "有些", "有啊",
+    "去过", "出去过", "离开过", "去了", "出去了", "当然", "肯定有", "确实", "需要",
+    "yes", "yeah", "yea", "yep", "yup", "ya", "yah", "yas", "ye", "y", "aye", "correct", "right",
+    "true", "affirmative", "definitely", "of course", "i do", "i have", "i did", "a little", "a bit",
+    "slightly", "a little bit", "sometimes", "yes i do", "have", "did", "do",
+    "네", "넹", "넵", "예", "응", "웅", "ㅇㅇ", "있어", "있어요", "있습니다", "있음", "있다", "있었", "있고",
+    "있네", "맞아", "맞아요", "맞습니다", "조금", "약간", "좀 있", "다녀왔", "갔다 왔", "갔다왔",
+    "있슴다", "있심다", "옙", "예예", "yess", "yesss", "yeah yeah", "yes yes", "yep yep",
+)
+#: Said to "you said 37.5, is that right?": agreement (these are no answer to "do you have a cough?").
+AGREE = ("收到", "嗯", "嗯嗯", "恩", "sure", "그래", "그래요", "好", "好的", "行", "可以", "没错", "没问题", "是啊", "对啊", "ok", "okay", "alright", "yes that's right",
+         "that's right", "exactly", "좋아요", "그렇습니다", "오케이")
+#: Words that read as yes-or-no only with the question's meaning: never taken as an answer on their own.
+_TURNING = ("fine", "all good", "all fine", "不舒服", "难受", "不太好", "不好", "没问题", "没毛病", "不错", "no problem", "not bad", "no worries",
+            "안 좋", "안좋", "별로")
+_NEUTRAL = ("但是", "就是", "还是", "可是", "要是", "总是", "只是", "于是", "或是", "真是", "倒是", "所有", "还有",
+            "对不起", "对方", "绝对", "不好意思", "有没有", "是不是", "好像", "没办法", "i know", "know", "听不清", "听不懂", "没听清")
+#: A later clause that takes the answer back ("其实有", "actually yes", "아니 근데").
+_CORRECTION = re.compile(r"其实|不对|哦不|噢不|说错|搞错|应该是|\bactually\b|\bi mean\b|\bwait\b|\bsorry\b|사실|아 아니")
+#: V不到 / V不出 / V不了: "can't V": its polarity depends on the question ("闻不到" answers "can you smell?").
+_POTENTIAL = re.compile(r"[\u4e00-\u9fff]不[到出了见清动着上]")
+_PARTICLES = re.compile(r"[啊呀吧哦噢哈啦嘛的了呢\s]+$|^[哦噢嗯啊额呃\s]+")
+#: Both at once: "yes and no", "有也没有", "时有时无", "있기도 하고 없기도".
+_BOTH = re.compile(r"\b(?:yes|yeah|yep)\s*(?:and|or|but|/)\s*no\b|\bno\s*(?:and|or|but|/)\s*yes\b|有也没有|有又没有|有时有|"
+                   r"有时候有|时有时无|있었다\s*없었다|有时候没|也有也没|半有半无|一会有一会没|\bsometimes not\b|\bon and off\b|\boff and on\b"
+                   r"|있기도 하고 없|있다가 없|있다 없다|\b(?:kind of|kinda|sort of|sorta)\b")
+_KO_TURN = re.compile(r"(?:맛|냄새|향)[이가을를도은는]?\s*(?:잘\s*)?(?:안|못)|(?:안|못)\s*(?:느껴|맡)")
+
+
+def _alternation(words: tuple[str, ...]) -> str:
+    parts = []
+    for w in sorted({fold(w) for w in words}, key=len, reverse=True):
+        esc = re.escape(w).replace(r"\ ", r"\s*")
+        parts.append(rf"(?<![a-z']){esc}(?![a-z'])" if w.isascii() else esc)
+    return "|".join(parts)
+
+
+#: Korean verb answers: "안 아팠어요", "숨 안 찼어요" (안 + verb) are a no; "아팠어요", "기침이 나요" a yes.
+_KO_NO_VERB = r"(?<![가-힣])안\s*[가-힣]{1,4}(?:요|다|음|어|아)(?![가-힣])|[가-힣]{1,3}지\s*않"
+_KO_YES_VERB = (r"아파요|아팠어|아픕니다|아픔|아프고|힘들어|힘들었|힘듭니다|숨차|숨이\s*차|숨이\s*찼|찼어요|답답해"
+                r"|기침이?\s*나|기침을?\s*해|기침했|필요해|필요합니다|필요했")
+_EXTRA = {"no": _KO_NO_VERB, "yes": _KO_YES_VERB}
+_TOKENS = re.compile(
+    "|".join(f"(?P<{name}>{_alternation(words)}{'|' + _EXTRA[name] if name in _EXTRA else ''})"
+             for name, words in (("neutral", _NEUTRAL), ("turn", _TURNING), ("unsure", NOT_SURE), ("agree", AGREE),
+                                 ("no", NO), ("yes", YES)))
+)
+
+
+_UNSURE = re.compile(_alternation(NOT_SURE))
+
+
+def _signals(clause: str, confirming: bool) -> list[str]:
+    found = []
+    for m in _TOKENS.finditer(clause):
+        kind = m.lastgroup or ""
+        if kind == "agree":
+            kind = "yes" if confirming else "turn"
+        if kind != "neutral":
+            found.append(kind)
+    return found
+
+
+_FILLER = re.compile(
+    r"我们|我|都|也|就|还|了|的|啊|呀|吧|呢|哦|噢|嘛|啦|哈|嗯|额|呃|那个|今天|最近|现在|目前|暂时|真的|完全|身体|谢谢|您|你|呵呵|哈哈"
+    r"|一点|一点儿|任何|什么|过|一直|从来|好|这两天|这几天|家里人|全家|家里"
+    r"|\b(?:i|i'm|im|am|have|has|had|do|does|did|it|a|an|the|my|me|any|at|all|really|just|right|now|today"
+    r"|currently|yet|thanks|thank|you|so|well|um|uh|oh|sir|madam|ma'am|got|been|there|is|are|was|were|feel"
+    r"|feeling|symptoms?|like|that|this|of|to|and|or|lately|recently|still|too|either|actually|totally|anything"
+    r"|thx|ty|pls|please|lol|haha|nothing|mate|dear|for|asking|not|no|yes)\b"
+    r"|저는|저|제가|지금|오늘|요즘|전혀|하나도|좀|감사합니다|고맙습니다|그런|거|것|은|는|이|가|을|를|도|요|예|네|다|고"
+)
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_HANGUL_CHAR = re.compile(r"[가-힣]")
+_LATIN_WORD = re.compile(r"[a-z']+")
+
+
+def _echo_words(echo: Iterable[str]) -> list[str]:
+    """Words of the question that a reply may repeat ("没有咳嗽", "no cough", "기침 없어요")."""
+    words: set[str] = set()
+    for text in echo:
+        norm = fold(text)
+        for run in re.findall(r"[\u4e00-\u9fff]+|[가-힣]+", norm):
+            words.update(run[i:i + n] for n in (2, 3, 4) for i in range(len(run) - n + 1))
+        words.update(w for w in _LATIN_WORD.findall(norm) if len(w) > 2)
+    return sorted(words, key=len, reverse=True)
+
+
+def _simple(clause: str, echo: list[str]) -> bool:
+    """True when the clause says little besides its yes / no (and the question's own words)."""
+    rest = _TOKENS.sub(" ", clause)
+    for word in echo:
+        if word in rest:
+            rest = rest.replace(word, " ")
+    rest = _FILLER.sub(" ", rest)
+    return (len(_CJK_CHAR.findall(rest)) <= 1 and len(_HANGUL_CHAR.findall(rest)) <= 2
+            and len(_LATIN_WORD.findall(rest)) <= 1)
+
+
+def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = ()) -> Reading:
+    """Yes / no / not sure from a reply; ``confirming`` when it answers "…, is that right?".
+
+    ``echo`` holds the question's own texts: a reply may repeat their words ("没有咳嗽"); any other content in the
+    answering clause ("吃东西没什么味道", "my husband did") may turn its meaning, so it is asked again.
+    """
+    norm = fold(text)
+    if not norm:
+        return NONE
+    if is_question(norm):
+        return Reading("question")
+    if _UNSURE.search(norm):
+        return Reading("value", "not_sure")
+    if _BOTH.search(norm):
+        return Reading("ambiguous")
+    answered: list[tuple[str, list[str]]] = []
+    for clause in clauses(norm):
+        signals = _signals(clause, confirming)
+        if signals:
+            answered.append((clause, signals))
+    if not answered:
+        return NONE
+    first_clause, first = answered[0]
+    echo_words = _echo_words(echo)
+    if clauses(norm)[0] != first_clause and not _simple(clauses(norm)[0], echo_words):
+        return Reading("ambiguous")  # something else was said before the answer ("都做了，都没有症状")
+    leading = _TOKENS.match(first_clause) is not None and first_clause == clauses(norm)[0]
+    if not confirming and not leading and not _simple(first_clause, echo_words):
+        return Reading("ambiguous")
+    turning = "turn" in first or _POTENTIAL.search(first_clause) or _KO_TURN.search(first_clause)
+    if turning and (first[0] not in ("yes", "no") or len(first) == 1):
+        return Reading("ambiguous")
+    polarity = first[0] if first[0] in ("yes", "no") else None
+    if polarity is None:
+        return Reading("ambiguous")
+    later = norm[norm.find(first_clause) + len(first_clause):]
+    if _CORRECTION.search(later):
+        return Reading("ambiguous")
+    opposite = "no" if polarity == "yes" else "yes"
+    if leading and (opposite in first[1:] or ("turn" in first and not _simple(first_clause, echo_words))):
+        return Reading("ambiguous")  # "네, 없습니다", "no, I have a cough": which one is meant?
+    for clause, signals in answered[1:]:
+        if opposite in signals and (leading or _simple(clause, echo_words)):  # "有，没有" / "no, I have a cough"
+            return Reading("ambiguous")
+    return Reading("hedged" if has_hedge(norm) else "value", polarity)

@@ -1,0 +1,93 @@
+"""What a reply says, with how sure we can be of it: the precision-first readers behind ``campaigns.answers``.
+
+A reader never guesses. Besides the value it tells whether the reply was plain (``value``), hedged ("大概三十七度",
+"maybe": confirm before storing), ambiguous (two values, a range, yes-words and no-words: ask again), a question
+back ("有没有啊？": ask again), an explicit "I don't know / didn't measure" (``unknown``), or nothing it can read.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["KINDS", "Reading", "clauses", "fold", "has_hedge", "is_question", "says_unknown"]
+
+#: value: read plainly; hedged: read, but the resident was not sure; ambiguous: more than one reading;
+#: question: a question back; unknown: an explicit "did not measure / cannot know"; none: nothing readable.
+KINDS = ("value", "hedged", "ambiguous", "question", "unknown", "none")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reader's verdict on one reply."""
+
+    kind: str
+    value: Any = None
+
+    @property
+    def usable(self) -> bool:
+        """True when a value was read (plainly or hedged)."""
+        return self.kind in ("value", "hedged")
+
+
+NONE = Reading("none")
+
+
+def fold(text: str) -> str:
+    """NFKC (full-width digits, letters and punctuation to ASCII), lower case, one space, curly quotes straight."""
+    text = unicodedata.normalize("NFKC", text or "").lower().replace("’", "'").replace("‘", "'")
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])", "", text)  # "我 不 确定": speech spacing
+
+
+_CLAUSE_SPLIT = re.compile(
+    r"[,.;!~…、。;]+|\s+(?:but|though|although|however)\s+|但是|不过|可是|就是|只是|그런데|근데|하지만|지만\s"
+)
+
+
+def clauses(norm: str) -> list[str]:
+    """A folded reply cut where a resident starts a new thought (punctuation, "but", 但是, 근데)."""
+    return [c.strip() for c in _CLAUSE_SPLIT.split(norm) if c and c.strip()]
+
+
+_QUESTION_WORDS = re.compile(
+    r"有没有|是不是|有无|是否|对不对|要不要|会不会|算不算|啥|什么意思|为什么|干嘛|干什么|怎么了|谁|哪位|([\u4e00-\u9fff])[不没]\1"
+    r"|\b(?:what|why|how|do i|did i|am i|should i|is it|what do you mean)\b"
+    r"|뭐라고|무슨\s*뜻|왜요|뭐요|인가요|나요\?"
+)
+_QUESTION_END = re.compile(r"(?:\?|吗|嘛|么|呢\?)\s*$")
+
+
+def is_question(norm: str) -> bool:
+    """A question back at the bot ("有没有啊？", "do I have a cough?", "기침이요?")."""
+    return bool(_QUESTION_WORDS.search(norm) or _QUESTION_END.search(norm))
+
+
+_HEDGES = re.compile(
+    r"大概|大约|差不多|左右|上下|估计|应该是|应该|可能|也许|好像|似乎|约莫|约|来着|吧\s*$|吧[?]?$|多半"
+    r"|\b(?:about|around|approx(?:imately)?|roughly|maybe|probably|perhaps|possibly|i think|i guess|i believe"
+    r"|i suppose|guess|ish|or so|give or take|more or less|something like|kind of|kinda|sort of|likely)\b"
+    r"|几乎|\balmost\b|거의|아마|정도|쯤|것\s*같|거\s*같|듯|약\s|대략|대충|될\s*거|거예요|걸요|겠지|인가"
+)
+
+
+def has_hedge(norm: str) -> bool:
+    """"大概", "左右", "maybe", "정도": the resident is not sure of what they said."""
+    return bool(_HEDGES.search(norm))
+
+
+_UNKNOWN = re.compile(
+    r"没量|没测|没有量|没有测|没去量|没来得及量|还没量|忘了量|忘记量|没量过|不量|没体温计|没有体温计|没温度计|没有温度计"
+    r"|家里没有?(?:体温计|温度计)|量不了|测不了"
+    r"|\b(?:didn't|did not|haven't|have not|havent|didnt|not|never|forgot to|couldn't|could not)\s+"
+    r"(?:yet\s+)?(?:measure|measured|check|checked|take|taken|took)\b"
+    r"|\bno thermometer\b|\bdon't have a thermometer\b|\bdo not have a thermometer\b|\bnot measured\b"
+    r"|안\s*쟀|안\s*재|못\s*쟀|못\s*재|안\s*측정|측정\s*안|체온계가?\s*없|체온계\s*없|온도계가?\s*없"
+)
+
+
+def says_unknown(norm: str) -> bool:
+    """"没量", "didn't measure", "안 쟀어요": an explicit unknown (for questions that allow one)."""
+    return bool(_UNKNOWN.search(norm))
