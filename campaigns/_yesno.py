@@ -19,7 +19,10 @@ NOT_SURE = (
     "不晓得", "唔知", "晓不得", "搞不清", "拿不准", "不敢肯定", "没法确定", "无法确定",
     "not sure", "don't know", "dont know", "do not know", "dunno", "idk", "no idea", "unsure", "not certain",
     "can't remember", "cannot remember", "can't say", "hard to say", "don't remember", "not that i know",
-    "maybe", "perhaps", "possibly", "who knows", "no clue", "no sure", "not know", "dont no", "don't no",
+    "maybe", "perhaps", "possibly", "who knows", "no clue", "don't really know", "do not really know",
+    "not really know", "could be", "beats me", "uncertain", "unknown", "unclear", "can't tell", "cannot tell",
+    "can't know", "cannot know", "can't rule", "cannot rule", "it's possible", "没办法确定", "没法确定", "唔确定", "唔知道",
+    "不晓得", "搞不清楚", "不好讲", "알 수 없", "모릅니다", "모르죠", "no sure", "not know", "dont no", "don't no",
     "not really sure", "not 100% sure", "not totally sure", "might have", "might've", "may have", "no way of knowing",
     "not that i'm aware", "not that i am aware", "can't be sure", "cannot be sure", "没法说", "难说", "不太确定", "不大确定",
     "不是很确定", "不敢说", "不肯定", "不敢确定", "不能确定", "확신이 없", "확신 없", "알 수가 없", "也许吧", "说不定", "모르겟", "모르갰", "잘 몰라", "알 수 없", "확실히 모르",
@@ -29,7 +32,7 @@ NO = (
     "没有", "没得", "莫得", "木有", "冇", "没呢", "没啊", "没事", "没啥", "没", "沒", "无", "無", "否", "唔系", "唔是",
     "不是", "不对", "不会", "不用", "不需要", "不要", "不", "没收到", "还好", "还行", "挺好", "很好", "都好", "好着呢", "好好的", "正常", "一切正常",
     "都正常", "没什么", "没感觉", "毫无", "并无",
-    "no", "nope", "nah", "naw", "nay", "n", "not", "never", "none", "nothing", "negative", "haven't", "havent",
+    "no", "nope", "nah", "naw", "nay", "nein", "n", "not", "zero", "never", "none", "nothing", "negative", "haven't", "havent",
     "hasn't", "don't", "dont", "didn't", "didnt", "doesn't", "not really", "not at all", "no way", "i'm fine",
     "i do not", "i did not", "i have not", "i have no", "i haven't", "i've not", "definitely not", "have not",
     "do not", "did not", "has not", "certainly not", "absolutely not", "of course not", "no no", "nope nope",
@@ -40,11 +43,11 @@ NO = (
     "없었", "없고", "없네", "ㄴㄴ", "괜찮", "멀쩡", "안 했", "안했", "안 갔", "안갔", "안 나갔", "안 해",
     "전혀", "없슴다", "없슴니다", "없심다", "일없슴다", "일없어요", "일없소", "일없", "아이요", "아이오", "아이다", "업어요",
     "앖어요", "없어여", "노노", "안 아파", "안아파", "안 나요", "안나요", "안 해요", "안해요", "안 합니다", "안함",
-    "哪有", "哪里有", "是没有", "필요 없", "필요없", "不咳", "不疼", "不痛", "没去", "没出去", "没离开", "没出过",
+    "哪有", "哪里有", "是没有", "필요 없", "필요없", "唔", "唔使", "唔洗", "不用了", "一声都没", "不咳", "不疼", "不痛", "没去", "没出去", "没离开", "没出过",
 )
 YES = (
     "有", "是", "是的", "对", "對", "对的", "嗯", "嗯嗯", "恩", "系", "有的", "有点", "有一点", "有些", "有啊",
-    "去过", "出去过", "离开过", "去了", "出去了", "当然", "肯定有", "确实", "需要",
+    "去过", "出去过", "离开过", "去了", "出去了", "当然", "肯定有", "确实", "需要", "要", "要的", "要滴",
     "yes", "yeah", "yea", "yep", "yup", "ya", "yah", "yas", "ye", "y", "aye", "correct", "right",
     "true", "affirmative", "definitely", "of course", "i do", "i have", "i did", "a little", "a bit",
     "slightly", "a little bit", "sometimes", "yes i do", "have", "did", "do",
@@ -55,6 +58,9 @@ YES = (
 #: Said to "you said 37.5, is that right?": agreement (these are no answer to "do you have a cough?").
 AGREE = ("收到", "嗯", "嗯嗯", "恩", "sure", "그래", "그래요", "好", "好的", "行", "可以", "没错", "没问题", "是啊", "对啊", "ok", "okay", "alright", "yes that's right",
          "that's right", "exactly", "좋아요", "그렇습니다", "오케이")
+#: "嗓子挺好的", "breathing is normal", "throat no problem": the question's own thing said to be fine is a no.
+_FINE = re.compile(r"\b(?:fine|ok|okay|normal|good|alright|all right|no problem|no problems|perfect|great|clear)\b"
+                   r"|挺好|很好|好着|正常|没问题|没毛病|好好的|괜찮|정상|멀쩡")
 #: Words that read as yes-or-no only with the question's meaning: never taken as an answer on their own.
 _TURNING = ("fine", "all good", "all fine", "不舒服", "难受", "不太好", "不好", "没问题", "没毛病", "不错", "no problem", "not bad", "no worries",
             "안 좋", "안좋", "별로")
@@ -66,14 +72,15 @@ _CORRECTION = re.compile(r"其实|不对|哦不|噢不|说错|搞错|应该是|\
 _POTENTIAL = re.compile(r"[\u4e00-\u9fff]不[到出了见清动着上]")
 _PARTICLES = re.compile(r"[啊呀吧哦噢哈啦嘛的了呢\s]+$|^[哦噢嗯啊额呃\s]+")
 #: Both at once: "yes and no", "有也没有", "时有时无", "있기도 하고 없기도".
-_BOTH = re.compile(r"\b(?:yes|yeah|yep)\s*(?:and|or|but|/)\s*no\b|\bno\s*(?:and|or|but|/)\s*yes\b|有也没有|有又没有|有时有|"
+_BOTH = re.compile(r"(?:^|[,.;!?]\s*)(?:yes|yeah|yep)[\s,/]*(?:and|or|but)?[\s,/]*no(?:\s*$|[,.;!?])"
+                   r"|(?:^|[,.;!?]\s*)no[\s,/]*(?:and|or|but)?[\s,/]*(?:yes|yeah|yep)(?:\s*$|[,.;!?])|有也没有|有又没有|有时有|"
                    r"有时候有|时有时无|있었다\s*없었다|有时候没|也有也没|半有半无|一会有一会没|\bsometimes not\b|\bon and off\b|\boff and on\b"
                    r"|있기도 하고 없|있다가 없|있다 없다|\b(?:kind of|kinda|sort of|sorta)\b")
 _KO_TURN = re.compile(r"(?:맛|냄새|향)[이가을를도은는]?\s*(?:잘\s*)?(?:안|못)|(?:안|못)\s*(?:느껴|맡)")
 
 
 def _alternation(words: tuple[str, ...]) -> str:
-    parts = []
+    parts: list[str] = []
     for w in sorted({fold(w) for w in words}, key=len, reverse=True):
         esc = re.escape(w).replace(r"\ ", r"\s*")
         parts.append(rf"(?<![a-z']){esc}(?![a-z'])" if w.isascii() else esc)
@@ -81,14 +88,18 @@ def _alternation(words: tuple[str, ...]) -> str:
 
 
 #: Korean verb answers: "안 아팠어요", "숨 안 찼어요" (안 + verb) are a no; "아팠어요", "기침이 나요" a yes.
-_KO_NO_VERB = r"(?<![가-힣])안\s*[가-힣]{1,4}(?:요|다|음|어|아)(?![가-힣])|[가-힣]{1,3}지\s*않"
+_KO_NO_VERB = r"(?<![가-힣])안\s*[가-힣]{1,5}(?![가-힣])|[가-힣]{1,3}지\s*않"
 _KO_YES_VERB = (r"아파요|아팠어|아픕니다|아픔|아프고|힘들어|힘들었|힘듭니다|숨차|숨이\s*차|숨이\s*찼|찼어요|답답해"
                 r"|기침이?\s*나|기침을?\s*해|기침했|필요해|필요합니다|필요했")
-_EXTRA = {"no": _KO_NO_VERB, "yes": _KO_YES_VERB}
+#: A symptom said as such ("嗓子疼", "喘不上气", "胸闷", "咳了几声"); "不疼" is a no (a no-word joined to it).
+_ZH_YES_VERB = r"疼|痛|喘|胸闷|闷得慌|咳了|咳得|咳几声|一直咳|老咳|发烧|烧了"
+_EN_NO = r"\bno+o\b|\bna+h*\b|\bnope+\b|\bnooo+pe\b"
+_EN_YES = r"\bye+s+\b|\byea+h*\b|\buh[- ]?huh\b|\bmhm+\b|\byup+\b"
+_EXTRA = {"no": f"{_KO_NO_VERB}|{_EN_NO}", "yes": _EN_YES, "symptom": f"{_KO_YES_VERB}|{_ZH_YES_VERB}"}
 _TOKENS = re.compile(
-    "|".join(f"(?P<{name}>{_alternation(words)}{'|' + _EXTRA[name] if name in _EXTRA else ''})"
+    "|".join(f"(?P<{name}>{'|'.join(p for p in (_alternation(words), _EXTRA.get(name, '')) if p)})"
              for name, words in (("neutral", _NEUTRAL), ("turn", _TURNING), ("unsure", NOT_SURE), ("agree", AGREE),
-                                 ("no", NO), ("yes", YES)))
+                                 ("no", NO), ("yes", YES), ("symptom", ())))
 )
 
 
@@ -96,14 +107,25 @@ _UNSURE = re.compile(_alternation(NOT_SURE))
 
 
 def _signals(clause: str, confirming: bool) -> list[str]:
-    found = []
+    """The answer words of a clause, in order. A no-word joined to a yes-word is one negated verb ("没出去过",
+    "不咳"); agreement ("嗯", "好") is a yes only to a confirmation, and alone it is no answer to a question."""
+    found: list[str] = []
+    last_end, last_kind = -1, ""
     for m in _TOKENS.finditer(clause):
         kind = m.lastgroup or ""
         if kind == "agree":
-            kind = "yes" if confirming else "turn"
+            kind = "yes" if confirming else "agree"
+        gap = clause[last_end:m.start()] if last_end >= 0 else "x"
+        if kind in ("yes", "symptom") and last_kind == "no" and (gap == "" or (gap.isspace() and clause[m.start()].isascii())):
+            last_end = m.end()
+            continue
         if kind != "neutral":
             found.append(kind)
-    return found
+        last_end, last_kind = m.end(), kind
+    answers = [k for k in found if k != "agree"]
+    if "symptom" in answers:  # "嗓子疼" alone is a yes; beside other answer words ("喘气没问题") it is unclear
+        answers = ["yes"] if set(answers) == {"symptom"} else ["turn", *answers]
+    return answers if answers or not found else ["turn"]
 
 
 _FILLER = re.compile(
@@ -113,6 +135,8 @@ _FILLER = re.compile(
     r"|currently|yet|thanks|thank|you|so|well|um|uh|oh|sir|madam|ma'am|got|been|there|is|are|was|were|feel"
     r"|feeling|symptoms?|like|that|this|of|to|and|or|lately|recently|still|too|either|actually|totally|anything"
     r"|thx|ty|pls|please|lol|haha|nothing|mate|dear|for|asking|not|no|yes)\b"
+    r"|good (?:morning|afternoon|evening|day)|hello|hi|hey|dear|thank you for (?:calling|asking|checking)[a-z ]*"
+    r"|您好|你好|喂|谢谢关心|感谢|안녕하세요|여보세요"
     r"|저는|저|제가|지금|오늘|요즘|전혀|하나도|좀|감사합니다|고맙습니다|그런|거|것|은|는|이|가|을|를|도|요|예|네|다|고"
 )
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
@@ -142,6 +166,40 @@ def _simple(clause: str, echo: list[str]) -> bool:
             and len(_LATIN_WORD.findall(rest)) <= 1)
 
 
+_NEGATIVE_FRAME = re.compile(r"没|不|无|未|\bno\b|\bnot\b|n't|없|않|못|(?<![가-힣])안\s")
+#: A-not-A questions and "say yes or no" instructions are no negative framing.
+_NOT_A_NEGATION = re.compile(
+    r"有没有|是不是|对不对|需不需要|要不要|不确定|不知道|[^，。？,.?]*请说[^，。？,.?]*|not sure|say (?:yes|no)[^.?]*"
+    r"|you can say[^.?]*|모르겠|[^.?]*말씀해 주세요|[^.?]*대답해 주세요|없습니까|있습니까"
+)
+
+
+def negative_question(echo: Iterable[str]) -> bool:
+    """A question framed with a negation ("有没有尝不出味道", "…with no fever?", "잘 못 느낍니까?"): an answer that
+    describes ("吃东西没什么味道") turns its yes and no, so only a plain yes or no is taken."""
+    return any(_NEGATIVE_FRAME.search(_NOT_A_NEGATION.sub(" ", fold(text))) for text in echo)
+
+
+#: To a negatively framed question only answers about the whole statement are safe: 是 / 不是, yes / correct, 네 /
+#: 아니요 (English "no" could mean either); 有 / 没有 also when the question asks 有没有.
+_PLAIN = {"yes": ("是", "是的", "对", "对的", "没错", "yes", "yeah", "yep", "correct", "that's right", "네", "예", "맞아요",
+                  "맞습니다", "맞아"),
+          "no": ("不是", "不对", "不是的", "아니요", "아니오", "아뇨", "아니에요", "아닙니다")}
+_PLAIN_A_NOT_A = {"yes": ("有", "有的", "有啊"), "no": ("没有", "没", "没有的", "木有", "没得")}
+_TRAILING = re.compile(r"[\s啊呀吧的了哦呢嘛~!.。]+$")
+
+
+def _plain_answer(parts: list[str], echo: Iterable[str]) -> Reading:
+    if len(parts) != 1:
+        return Reading("ambiguous")
+    reply = _TRAILING.sub("", parts[0])
+    a_not_a = any("有没有" in fold(t) for t in echo)
+    for value in ("yes", "no"):
+        if reply in _PLAIN[value] or (a_not_a and reply in _PLAIN_A_NOT_A[value]):
+            return Reading("value", value)
+    return Reading("ambiguous")
+
+
 def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = ()) -> Reading:
     """Yes / no / not sure from a reply; ``confirming`` when it answers "…, is that right?".
 
@@ -151,12 +209,14 @@ def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = ()
     norm = fold(text)
     if not norm:
         return NONE
-    if is_question(norm):
+    parts = clauses(norm)
+    bare_first = bool(parts) and _TOKENS.fullmatch(parts[0]) is not None and not is_question(parts[0])
+    if is_question(norm) and not bare_first:  # "有没有啊？" (but "no, why?" answers first)
         return Reading("question")
-    if _UNSURE.search(norm):
-        return Reading("value", "not_sure")
     if _BOTH.search(norm):
         return Reading("ambiguous")
+    if _UNSURE.search(norm):
+        return Reading("value", "not_sure")
     answered: list[tuple[str, list[str]]] = []
     for clause in clauses(norm):
         signals = _signals(clause, confirming)
@@ -166,9 +226,15 @@ def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = ()
         return NONE
     first_clause, first = answered[0]
     echo_words = _echo_words(echo)
+    if (first == ["turn"] and len(answered) == 1 and not negative_question(echo) and _FINE.search(first_clause)
+            and any(w in first_clause for w in echo_words)):
+        return Reading("value", "no")  # "嗓子挺好的", "breathing is normal"
     if clauses(norm)[0] != first_clause and not _simple(clauses(norm)[0], echo_words):
         return Reading("ambiguous")  # something else was said before the answer ("都做了，都没有症状")
-    leading = _TOKENS.match(first_clause) is not None and first_clause == clauses(norm)[0]
+    before = clauses(norm)[:clauses(norm).index(first_clause)]
+    leading = _TOKENS.match(first_clause) is not None and all(_simple(c, echo_words) for c in before)
+    if not confirming and negative_question(echo):
+        return _plain_answer(parts, echo)
     if not confirming and not leading and not _simple(first_clause, echo_words):
         return Reading("ambiguous")
     turning = "turn" in first or _POTENTIAL.search(first_clause) or _KO_TURN.search(first_clause)
@@ -181,9 +247,10 @@ def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = ()
     if _CORRECTION.search(later):
         return Reading("ambiguous")
     opposite = "no" if polarity == "yes" else "yes"
-    if leading and (opposite in first[1:] or ("turn" in first and not _simple(first_clause, echo_words))):
+    if leading and opposite in first[1:]:
         return Reading("ambiguous")  # "네, 없습니다", "no, I have a cough": which one is meant?
     for clause, signals in answered[1:]:
-        if opposite in signals and (leading or _simple(clause, echo_words)):  # "有，没有" / "no, I have a cough"
+        about_it = _simple(clause, echo_words) or any(w in clause for w in echo_words if len(w) > 1)
+        if opposite in signals and about_it:  # "有，没有" / "no, I have a cough" (not "没有，就是有点累")
             return Reading("ambiguous")
     return Reading("hedged" if has_hedge(norm) else "value", polarity)
