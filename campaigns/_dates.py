@@ -45,12 +45,14 @@ _RELATIVE = [
 ]
 _WEEKDAYS = {**{w: i for i, w in enumerate(("一", "二", "三", "四", "五", "六", "日"))}, "天": 6}
 _ZH_WEEKDAY = re.compile(r"(上个?|这个?|本)?\s*(?:周|星期|礼拜)([一二三四五六日天])")
-_EN_WEEKDAY = re.compile(r"\b(last|this|on|past)?\s*(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
+_EN_WEEKDAY = re.compile(r"\b(last|this past|this|on|past)?\s*(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
 _KO_WEEKDAY = re.compile(r"(지난|저번|이번)?\s*(?:주\s*)?([월화수목금토일])요일")
+_EN_WEEKDAY_WEEK = re.compile(r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s+(?:of\s+)?last week"
+                              r"|last week'?s?\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)")
 _EN_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _KO_DAYS = "월화수목금토일"
 _DEPARTED = re.compile(r"出发|动身|离开|走的|\b(?:left|departed|set off)\b|출발|떠났")
-_VAGUE = re.compile(r"前两天|几号|点几|엊그제|엊그저께|며칠(?!\s*전)|前几天|这几天|那几天|上个月|上周(?![一二三四五六日天])|上星期(?![一二三四五六日天])|最近|前阵子|不久前"
+_VAGUE = re.compile(r"半夜十二点|午夜十二点|夜里十二点|\bmidnight\b|자정|前两天|几号|点几|엊그제|엊그저께|며칠(?!\s*전)|前几天|这几天|那几天|上个月|上周(?![一二三四五六日天])|上星期(?![一二三四五六日天])|最近|前阵子|不久前"
                     r"|\b(?:a few days|few days|couple of days|last week|last month|recently|the other day|a while)\b"
                     r"|며칠 전|얼마 전|지난주(?!\s*[월화수목금토일])|지난달|최근")
 
@@ -95,13 +97,16 @@ def _weekday(today: date, weekday: int, weeks_back: int, calendar: bool) -> date
             return None
         return found
     back = (today.weekday() - weekday) % 7
-    if back == 0 or (weeks_back and back <= 2):
-        return None
+    if weeks_back and back == 0:
+        back = 7  # "last Tuesday" said on a Tuesday
+    if back == 0 or (weeks_back and back == 1):
+        return None  # "Tuesday" said on a Tuesday; "last Monday" said on a Tuesday: yesterday, or the week before?
     return today - timedelta(days=back + 7 * max(weeks_back - 1, 0))
 
 
 _LAST_MONTH = re.compile(r"(?:上个?月|上月|지난\s*달|지난달|last month|of last month)")
-_WEEKS_AGO = re.compile(r"(一|1|one|a|两|2|two|일|이|두|한)\s*(?:个|個)?\s*(?:周|星期|礼拜|weeks?|주일?)\s*(?:前|ago|전)\s*(?:的?今天|today|오늘)")
+_WEEKS_AGO = re.compile(r"(?:exactly\s+)?(一|1|one|a|两|2|two|일|이|두|한)\s*(?:个|個)?\s*(?:周|星期|礼拜|weeks?|주일?)\s*(?:前|ago|전)"
+                        r"\s*(?:的?今天|today|오늘)|exactly\s+(a|one)\s+week\s+ago")
 _FUTURE_WORDS = re.compile(r"明天|后天|下周|下个|下星期|将要|要到|tomorrow|next\s|will\s|going to|내일|모레|다음\s*주|할\s*거|올\s*거")
 
 
@@ -135,6 +140,10 @@ def _candidates(norm: str, today: date, language: str | None) -> set[date | None
     for m in _KO_DAYS_AGO.finditer(rest):
         found.add(today - timedelta(days=_KO_NATIVE_DAYS[m[1]]))
     rest = _KO_DAYS_AGO.sub(" ", rest)
+    for m in _WEEKS_AGO.finditer(rest):
+        weeks = 1 if (m[1] or m[2]) in ("一", "1", "one", "a", "일", "한") else 2
+        found.add(today - timedelta(weeks=weeks))
+    rest = _WEEKS_AGO.sub(" ", rest)
     for words, back in _RELATIVE:
         for w in words:
             if w in rest:
@@ -152,7 +161,8 @@ def _candidates(norm: str, today: date, language: str | None) -> set[date | None
         elif "last week" in after or rest[max(0, m.start() - 10):m.start()].strip().endswith("last week"):
             found.add(_weekday(today, _EN_DAYS.index(m[2]), 1, calendar=True))
         else:
-            found.add(_weekday(today, _EN_DAYS.index(m[2]), int(m[1] in ("last", "past")), calendar=False))
+            found.add(_weekday(today, _EN_DAYS.index(m[2]), int(m[1] in ("last", "past", "this past")),
+                               calendar=False))
     for m in _KO_WEEKDAY.finditer(rest):
         calendar = bool(re.search(r"(?:지난|저번|이번)\s*주", rest[max(0, m.start() - 6):m.end()]))
         weeks = 0 if m[1] == "이번" else int(bool(m[1]))
@@ -169,20 +179,51 @@ def _candidates(norm: str, today: date, language: str | None) -> set[date | None
             found.add(None)  # "25号" on the 10th: last month's, or a slip? Asked again
         else:
             found.add(today.replace(day=day))
-    for m in _WEEKS_AGO.finditer(rest):
-        weeks = 1 if m[1] in ("一", "1", "one", "a", "일", "한") else 2
-        found.add(today - timedelta(weeks=weeks))
     return found
+
+
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+             "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth",
+             "nineteenth", "twentieth"]
+_CARDINALS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+              "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+_DAY_WORDS = {**{w: i + 1 for i, w in enumerate(_ORDINALS)}, "thirtieth": 30, "thirty first": 31,
+              **{f"twenty {w}": 21 + i for i, w in enumerate(_ORDINALS[:9])}}
+_MONTH_NAMES = r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+_EN_SHORT_DAYS = {"mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday", "thu": "thursday",
+                  "thur": "thursday", "thurs": "thursday", "fri": "friday", "sat": "saturday", "sun": "sunday"}
+_EN_SHORT = {"yday": "yesterday", "yest": "yesterday", "ystrday": "yesterday", "yesterdy": "yesterday",
+             "yesteday": "yesterday", "tmrw": "tomorrow", "tdy": "today", "2day": "today", "tonite": "tonight"}
+_TODAY_PHRASES = re.compile(r"(?:this (?:afternoon|evening)|tonight|just (?:now|arrived|got here|got in)|an hour ago"
+                            r"|(?:a few|two|three|\d+) hours ago|earlier today)\b")
+
+
+def _english_words_to_digits(norm: str) -> str:
+    """"the eighth of march" → "the 8th of march", "march eight" → "march 8", "yday" → "yesterday", "sat" → "saturday"."""
+    norm = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", norm)
+    words = sorted(_DAY_WORDS, key=len, reverse=True)
+    norm = re.sub(r"\b(" + "|".join(words) + r")\b", lambda m: f"{_DAY_WORDS[m[1]]}th", norm)
+    norm = re.sub(rf"\b({_MONTH_NAMES})\s+(?:the\s+)?({'|'.join(_CARDINALS)})\b",
+                  lambda m: f"{m[1]} {_CARDINALS.index(m[2]) + 1}", norm)
+    norm = re.sub(rf"\b({_MONTH_NAMES})\s+the\s+(\d)", r"\1 \2", norm)
+    norm = re.sub(r"\b(\d{1,2})-([a-z]{3,9})-(\d{4})\b", r"\1 \2 \3", norm)
+    norm = re.sub(r"\b(20\d{2})(\d{2})(\d{2})\b", r"\1-\2-\3", norm)
+    norm = re.sub(r"\b(" + "|".join(_EN_SHORT_DAYS) + r")\b\.?", lambda m: _EN_SHORT_DAYS[m[1]], norm)
+    norm = re.sub(r"\b(" + "|".join(_EN_SHORT) + r")\b", lambda m: _EN_SHORT[m[1]], norm)
+    norm = re.sub(r"\b(two|three|\d) days back\b", r"\1 days ago", norm)
+    norm = re.sub(r"\bday before yesterday\b", "day before yesterday", norm)
+    return _TODAY_PHRASES.sub("today", norm)
 
 
 def read_date(text: str, today: date, language: str | None = None) -> Reading:
     """A calendar date: 2026-02-03, 二月三号, 3.8, Feb 3, 昨天, 上周六, last Saturday, 3 days ago, 8号."""
-    norm = fold(text)
+    norm = _english_words_to_digits(fold(text))
     if not norm:
         return NONE
     if CONSECUTIVE.search(norm) or re.search(r"[0-9一二三四五六七八九十]\s*[到至~或\-]\s*[0-9一二三四五六七八九十]+\s*(?:号|日|天)", norm):
         return Reading("ambiguous")
-    if _FUTURE_WORDS.search(norm) or _VAGUE.search(norm) or _DEPARTED.search(norm):
+    unqualified = _EN_WEEKDAY_WEEK.sub(" ", norm)
+    if _FUTURE_WORDS.search(norm) or _VAGUE.search(unqualified) or _DEPARTED.search(norm):
         return Reading("ambiguous")
     if re.search(r"\b(?:or|either)\b|或|还是|、|아니면|이나\s|인가", norm) and len(_numerals.numbers_in(norm)) > 1:
         return Reading("ambiguous")

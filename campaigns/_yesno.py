@@ -123,8 +123,15 @@ def _signals(clause: str, confirming: bool) -> list[str]:
             found.append(kind)
         last_end, last_kind = m.end(), kind
     answers = [k for k in found if k != "agree"]
-    if "symptom" in answers:  # "嗓子疼" alone is a yes; beside other answer words ("喘气没问题") it is unclear
-        answers = ["yes"] if set(answers) == {"symptom"} else ["turn", *answers]
+    if "symptom" in answers:
+        # "嗓子疼", "有点痛": a yes; "没有喉咙痛": the no covers the symptom; "喘气没问题": unclear
+        first = answers.index("symptom")
+        if set(answers) <= {"symptom", "yes"}:
+            answers = ["yes"]
+        elif answers[0] == "no" and "no" in answers[:first] and "yes" not in answers and "turn" not in answers:
+            answers = ["no"]
+        else:
+            answers = ["turn", *answers]
     return answers if answers or not found else ["turn"]
 
 
@@ -137,6 +144,9 @@ _FILLER = re.compile(
     r"|thx|ty|pls|please|lol|haha|nothing|mate|dear|for|asking|not|no|yes)\b"
     r"|good (?:morning|afternoon|evening|day)|hello|hi|hey|dear|thank you for (?:calling|asking|checking)[a-z ]*"
     r"|您好|你好|喂|谢谢关心|感谢|안녕하세요|여보세요"
+    r"|嗓子|喉咙|咽喉|胸口|鼻子|呼吸|喘气|味觉|嗅觉|味道|气味|体温|可能|也许|好像|应该|大概|估计|有点|有些|一些"
+    r"|\b(?:throat|chest|nose|breathing|breath|taste|smell|maybe|probably|think|guess|little|bit|slightly)\b"
+    r"|목이|목은|목|가슴|코가|코|숨이|숨|맛이|냄새가|아마|약간|조금"
     r"|저는|저|제가|지금|오늘|요즘|전혀|하나도|좀|감사합니다|고맙습니다|그런|거|것|은|는|이|가|을|를|도|요|예|네|다|고"
 )
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
@@ -170,7 +180,7 @@ _NEGATIVE_FRAME = re.compile(r"没|不|无|未|\bno\b|\bnot\b|n't|없|않|못|(?
 #: A-not-A questions and "say yes or no" instructions are no negative framing.
 _NOT_A_NEGATION = re.compile(
     r"有没有|是不是|对不对|需不需要|要不要|不确定|不知道|[^，。？,.?]*请说[^，。？,.?]*|not sure|say (?:yes|no)[^.?]*"
-    r"|you can say[^.?]*|모르겠|[^.?]*말씀해 주세요|[^.?]*대답해 주세요|없습니까|있습니까"
+    r"|you can say[^.?]*|모르겠|[^.?]*말씀해 주세요|[^.?]*대답해 주세요|있습니까"
 )
 
 
@@ -186,26 +196,36 @@ _PLAIN = {"yes": ("是", "是的", "对", "对的", "没错", "yes", "yeah", "ye
                   "맞습니다", "맞아"),
           "no": ("不是", "不对", "不是的", "아니요", "아니오", "아뇨", "아니에요", "아닙니다")}
 _PLAIN_A_NOT_A = {"yes": ("有", "有的", "有啊"), "no": ("没有", "没", "没有的", "木有", "没得")}
+_LEADING = re.compile(r"^(?:都|我|我们|也|真的|确实|嗯|哦|呃|额|well|um|uh|저는|저)[\s,]*")
 _TRAILING = re.compile(r"[\s啊呀吧的了哦呢嘛~!.。]+$")
 
 
 def _plain_answer(parts: list[str], echo: Iterable[str]) -> Reading:
     if len(parts) != 1:
         return Reading("ambiguous")
-    reply = _TRAILING.sub("", parts[0])
+    reply = _LEADING.sub("", _TRAILING.sub("", parts[0]))
     a_not_a = any("有没有" in fold(t) for t in echo)
     for value in ("yes", "no"):
         if reply in _PLAIN[value] or (a_not_a and reply in _PLAIN_A_NOT_A[value]):
             return Reading("value", value)
+    if a_not_a:  # "有没有尝不出味道？": bare answer words ("冇", "没有没有", "莫得") answer it; "正常" is a no
+        covered = _TOKENS.sub("", reply).strip() == ""
+        signals = set(_signals(reply, False))
+        if covered and signals in ({"yes"}, {"no"}):
+            return Reading("value", signals.pop())
+        if _FINE.fullmatch(reply):
+            return Reading("value", "no")
     return Reading("ambiguous")
 
 
-def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = ()) -> Reading:
+def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = (), frame: str = "") -> Reading:
     """Yes / no / not sure from a reply; ``confirming`` when it answers "…, is that right?".
 
     ``echo`` holds the question's own texts: a reply may repeat their words ("没有咳嗽"); any other content in the
-    answering clause ("吃东西没什么味道", "my husband did") may turn its meaning, so it is asked again.
+    answering clause ("吃东西没什么味道", "my husband did") may turn its meaning, so it is asked again. ``frame`` is
+    the question as the resident heard it: when it is framed with a negation, only a plain answer is taken.
     """
+    echo = tuple(echo)
     norm = fold(text)
     if not norm:
         return NONE
@@ -226,15 +246,16 @@ def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = ()
         return NONE
     first_clause, first = answered[0]
     echo_words = _echo_words(echo)
-    if (first == ["turn"] and len(answered) == 1 and not negative_question(echo) and _FINE.search(first_clause)
+    negative = negative_question([frame])
+    if (first == ["turn"] and len(answered) == 1 and not negative and _FINE.search(first_clause)
             and any(w in first_clause for w in echo_words)):
         return Reading("value", "no")  # "嗓子挺好的", "breathing is normal"
     if clauses(norm)[0] != first_clause and not _simple(clauses(norm)[0], echo_words):
         return Reading("ambiguous")  # something else was said before the answer ("都做了，都没有症状")
     before = clauses(norm)[:clauses(norm).index(first_clause)]
     leading = _TOKENS.match(first_clause) is not None and all(_simple(c, echo_words) for c in before)
-    if not confirming and negative_question(echo):
-        return _plain_answer(parts, echo)
+    if not confirming and negative:
+        return _plain_answer(parts, [frame])
     if not confirming and not leading and not _simple(first_clause, echo_words):
         return Reading("ambiguous")
     turning = "turn" in first or _POTENTIAL.search(first_clause) or _KO_TURN.search(first_clause)
@@ -250,7 +271,8 @@ def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = ()
     if leading and opposite in first[1:]:
         return Reading("ambiguous")  # "네, 없습니다", "no, I have a cough": which one is meant?
     for clause, signals in answered[1:]:
-        about_it = _simple(clause, echo_words) or any(w in clause for w in echo_words if len(w) > 1)
+        bare = _TOKENS.sub("", _PARTICLES.sub("", clause)).strip() == ""
+        about_it = bare or any(w in clause for w in echo_words if len(w) > 1)
         if opposite in signals and about_it:  # "有，没有" / "no, I have a cough" (not "没有，就是有点累")
             return Reading("ambiguous")
     return Reading("hedged" if has_hedge(norm) else "value", polarity)

@@ -174,7 +174,7 @@ def _yes_no(question: Question, raw: str, language: str, hints: NluHints, keypad
     if keypad:
         value = _KEYPAD_YES_NO.get(raw.strip().rstrip("#"))
         return Rejected("unintelligible") if value is None else _unsure_allowed(question, Accepted(value, raw))
-    reading = read_yes_no(raw, echo=question.prompt.values())
+    reading = read_yes_no(raw, echo=question.prompt.values(), frame=question.prompt.get(language, ""))
     if reading.kind == "none" and hints.intent in _INTENT_VALUES and hints.confidence >= NLU_YES_NO_MIN:
         reading = Reading("hedged", _INTENT_VALUES[hints.intent])  # the words did not say it: confirm first
     result = _from_reading(question, reading, raw)

@@ -1,0 +1,65 @@
+"""Nonsense, emoji, other languages and empty messages never opt anyone out (issue: consequential intents need
+evidence). Thousands of generated strings go through the real Rasa core, inside and outside a questionnaire."""
+
+from __future__ import annotations
+
+import random
+
+from campaigns.interrupts import detect_interrupt
+from tests.dialogs.conftest import Stack
+
+#: Sentences in languages GridReach does not speak, and chat noise: none of them asks to stop.
+FOREIGN = [
+    "こんにちは、元気ですか", "今日はいい天気ですね", "Привет, как дела?", "Я не понимаю", "مرحبا كيف حالك",
+    "Hola, ¿qué tal?", "No entiendo nada", "Bonjour, ça va ?", "Je ne sais pas", "Guten Tag, wie geht's?",
+    "Ich weiß es nicht", "สวัสดีครับ", "Xin chào bạn", "Tôi không biết", "Ciao, come stai?", "Olá, tudo bem?",
+    "Merhaba nasılsın", "Hallo, alles goed?", "नमस्ते आप कैसे हैं", "Salamat po", "Terima kasih", "Tack så mycket",
+    "ok", "lol", "haha", "???", "...", "👍", "😂😂😂", "🙏", "❤️", "[图片]", "[语音]", "[Sticker]", "/help", "@all",
+    "", " ", "\n", "1", "0", "*", "#", "asdf", "qwerty", "blah", "blah blah", "xyz", "test", "hello?", "喂喂喂",
+]
+
+
+def random_strings(count: int, seed: int) -> list[str]:
+    """Random letters, CJK, Hangul, digits, punctuation and emoji, 0–30 characters, and the foreign list."""
+    rng = random.Random(seed)
+    pools = [
+        [chr(c) for c in range(ord("a"), ord("z") + 1)] + [" "] * 5,
+        [chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(3000)],
+        [chr(rng.randrange(0xAC00, 0xD7A3)) for _ in range(2000)] + [" "] * 50,
+        list("0123456789.,!?;:-+*/#@&%$()[]{}<>~_=|\\'\"，。！？、：；“”（）【】"),
+        ["😀", "😂", "🙏", "👍", "❤️", "🤔", "😷", "🤒", "🏠", "📞", "✅", "❌"],
+    ]
+    out = list(FOREIGN)
+    while len(out) < count:
+        mix = rng.sample(pools, rng.randint(1, 3))
+        out.append("".join(rng.choice(rng.choice(mix)) for _ in range(rng.randint(0, 30))))
+    return out[:count]
+
+
+def test_the_generator_makes_no_explicit_stop_phrase() -> None:
+    strings = random_strings(1200, seed=8)
+    assert len(set(strings)) > 1100
+    assert [s for s in strings if detect_interrupt(s) == "opt_out"] == []
+
+
+def test_random_and_foreign_strings_opt_no_one_out(stack: Stack) -> None:
+    strings = random_strings(1200, seed=8)
+    outside = stack.fresh("随机甲")
+    inside = stack.fresh("随机乙", "en")
+    goodbyes = restarts = 0
+    stack.start("随机乙")
+    for i, text in enumerate(strings):
+        if i % 2:
+            replies = stack.texts(outside, text)
+        else:
+            replies = stack.texts(inside, text)
+            latest = stack.store.latest_submission(stack.residents["随机乙"])
+            if latest is None or latest.status != "in_progress":
+                restarts += 1
+                stack.start("随机乙")
+        goodbyes += sum("不会再" in r or "not contact you" in r or "연락드리지 않" in r for r in replies)
+    for who in ("随机甲", "随机乙"):
+        for channel in ("test", "chat", "voice", "telegram", "wechat"):
+            assert not stack.store.has_opted_out(stack.residents[who], channel), who
+    assert goodbyes == 0
+    assert restarts > 10  # nonsense is asked again, then the question is left unanswered: runs do end
