@@ -200,21 +200,33 @@ _LEADING = re.compile(r"^(?:都|我|我们|也|真的|确实|嗯|哦|呃|额|wel
 _TRAILING = re.compile(r"[\s啊呀吧的了哦呢嘛~!.。]+$")
 
 
+_KO_EXISTENCE = {"yes": ("있어요", "있음", "있습니다", "있어", "있슴다"), "no": ("없어요", "없음", "없습니다", "없어", "없슴다",
+                                                                      "없슴니다", "없어오")}
+_PARTICLE_ANSWERS = {"yes": ("네", "넹", "넵", "예", "응", "ㅇㅇ", "yes", "yeah", "yep"),
+                     "no": ("아니", "아니요", "아니오", "아뇨", "ㄴㄴ")}
+
+
 def _plain_answer(parts: list[str], echo: Iterable[str]) -> Reading:
+    """To a negatively framed question: the reply is only answer words, all of one kind (是 / 不是, 네 네, 没有没有)."""
     if len(parts) != 1:
         return Reading("ambiguous")
     reply = _LEADING.sub("", _TRAILING.sub("", parts[0]))
-    a_not_a = any("有没有" in fold(t) for t in echo)
-    for value in ("yes", "no"):
-        if reply in _PLAIN[value] or (a_not_a and reply in _PLAIN_A_NOT_A[value]):
-            return Reading("value", value)
-    if a_not_a:  # "有没有尝不出味道？": bare answer words ("冇", "没有没有", "莫得") answer it; "正常" is a no
-        covered = _TOKENS.sub("", reply).strip() == ""
-        signals = set(_signals(reply, False))
-        if covered and signals in ({"yes"}, {"no"}):
-            return Reading("value", signals.pop())
-        if _FINE.fullmatch(reply):
-            return Reading("value", "no")
+    frame = " ".join(fold(t) for t in echo)
+    allowed = {value: {fold(w) for w in (*_PLAIN[value], *_PARTICLE_ANSWERS[value])} for value in ("yes", "no")}
+    if "有没有" in frame:  # "有没有尝不出味道？": 有 / 没有 answer the question itself
+        for value in ("yes", "no"):
+            allowed[value] |= {fold(w) for w in _PLAIN_A_NOT_A[value]} | {fold(w) for w in NO if value == "no"
+                                                                         and len(w) <= 2 and not w.isascii()}
+    if "없" not in frame:  # "잘 못 느낍니까?": 없어요 is "no such trouble"; to "…증상이 없습니까?" it is unclear
+        for value in ("yes", "no"):
+            allowed[value] |= {fold(w) for w in _KO_EXISTENCE[value]}
+    words = [m.group(0) for m in _TOKENS.finditer(reply)]
+    if words and _TOKENS.sub("", reply).strip() == "":
+        for value in ("yes", "no"):
+            if all(w in allowed[value] for w in words):
+                return Reading("value", value)
+    if "有没有" in frame and _FINE.fullmatch(reply):
+        return Reading("value", "no")
     return Reading("ambiguous")
 
 

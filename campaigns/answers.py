@@ -13,6 +13,7 @@ from typing import Any
 from campaigns._dates import read_date
 from campaigns._values import read_count, read_temperature
 from campaigns._yesno import read_yes_no
+from campaigns.places import NON_ANSWER, read_place
 from campaigns.questionnaire import Question
 from campaigns.reading import Reading, fold, has_hedge, is_question
 
@@ -104,70 +105,22 @@ def _from_reading(question: Question, reading: Reading, raw: str) -> Result:
     return Rejected("unintelligible")
 
 
-_NON_ANSWER = re.compile(
-    r"^(?:不知道|不记得|记不清|忘了|忘记了|不清楚|不告诉你|保密|没有|没|无|不|是|对|嗯|有|好的?|ok|okay|yes|no|nope|idk"
-    r"|dunno|don't know|not sure|no idea|none|nowhere|secret|네|예|아니요|아뇨|몰라요|모르겠어요|없어요)$"
-    r"|不知道|不记得|记不清|忘了|不清楚|\bdon't know\b|\bdunno\b|\bno idea\b|\bcan't remember\b|모르겠|기억이 안|기억 안"
-)
-#: A place too vague to find anyone by ("外地", "老家", "abroad", "somewhere in the south", "a hotel"), or two
-#: places ("上海或者苏州"): asked again.
-_VAGUE_PLACE = re.compile(
-    r"^(?:外地|老家|国外|乡下|农村|南方|北方|外省|外面|附近|家里|在家|家|酒店|宾馆|朋友家|亲戚家|医院|机场|火车站|单位|公司|到处|好几个地方"
-    r"|几个地方|很多地方|一个小地方|一个小城市|一个城市|山里|海边|这里|这边|本地|本市|同上|和之前一样|一样|保密|不方便说|隐私)$"
-    r"|某个|某地|附近的|的附近|好几个|几个地方|到处|一些地方|不说了|不想说|不方便|保密|隐私|没去哪|哪也没去|哪儿也没去|没有去哪"
-    r"|或者|还是|要么|和.{1,6}都去|先.{1,8}再|然后又?去|\b(?:somewhere|abroad|hometown|countryside|seaside|mountains?|a few places"
-    r"|several places|different places|all over|here and there|not telling|rather not|private|secret|the usual|same as|"
-    r"i'll text|i will text|near (?:the|a|my)|a (?:small )?(?:city|town|village|hotel|place)|my (?:friend|relative|"
-    r"parent|family)'?s?|the (?:north|south|east|west|airport|station|hospital|city cent(?:re|er))|up north|down south"
-    r"|back east|out west|didn't go|did not go|nowhere|or|and before that|then)\b|^(?:home|at home|here|there|"
-    r"my place|around|outside|out of town|out of the city|out of province)$|여기저기|몇 군데|시골|친척집|친구\s*집|병원|남쪽|북쪽"
-    r"|비밀|어딘가|외국|해외|고향|하고\s|이랑|인가\s|아니면"
-)
-_NOT_PLACE = re.compile(r"\d+\s*(?:days?|天|일)|\bby (?:train|plane|car|bus)\b|坐(?:火车|飞机|高铁)|^(?:昨天|今天|yesterday|today)$")
-_PLACE_HEDGE = re.compile(r"^(?:好像是|应该是|大概是|可能是|估计是|好像|应该|大概|可能|i think|maybe|probably|아마)\s*"
-                          r"|\s*(?:吧|来着|i think|maybe|인 것 같아요|인 거 같아요|같아요)$")
-
-
 def _free_text(question: Question, raw: str) -> Result:
-    """A place or a free text: the whole answer, unless it is no answer ("不知道", "?", a bare yes)."""
+    """A free text (or a place, ``campaigns.places``): the whole answer, unless it is no answer ("不知道", "?")."""
+    if question.type == "place":
+        reading = read_place(raw, question.detail)
+        if reading.kind in ("value", "hedged"):
+            return Accepted(reading.value, raw, 1.0 if reading.kind == "value" else HEDGED)
+        return Rejected("unintelligible" if reading.kind == "none" else reading.kind)
     norm = fold(raw)
     cleaned = _clean(raw)
-    if _NON_ANSWER.search(fold(cleaned)):
+    if NON_ANSWER.search(fold(cleaned)):
         return Rejected("unintelligible")
-    if is_question(norm) and (norm.endswith("?") or question.type == "place"):
+    if is_question(norm) and norm.endswith("?"):
         return Rejected("question")
-    if question.type == "place" and (_VAGUE_PLACE.search(fold(cleaned)) or _NOT_PLACE.search(fold(cleaned))):
-        return Rejected("ambiguous")
-    hedged = question.type == "place" and bool(_PLACE_HEDGE.search(cleaned.lower()))
-    if hedged:
-        cleaned = _PLACE_HEDGE.sub("", cleaned).strip() or cleaned
-    value = _strip_place_framing(cleaned) if question.type == "place" else cleaned
-    if not any(ch.isalnum() for ch in value):
+    if not any(ch.isalnum() for ch in cleaned):
         return Rejected("unintelligible")
-    return Accepted(value, raw, HEDGED if hedged else 1.0)
-
-
-_PLACE_BEFORE = re.compile(
-    r"^(?:我|我们)?(?:是)?(?:从|来自|去了|去过|到了|到过|在|住在|住)\s*"
-    r"|^(?:i|we)?\s*(?:came|come|am|'m|was|went|have been|travelled|traveled|stay(?:ed|ing)?|live)?\s*"
-    r"(?:back\s+)?(?:from|to|in|at)\s+",
-    re.IGNORECASE,
-)
-_PLACE_AFTER = re.compile(
-    r"(?:回来的|回来|过来的|过来|来的|来|去的|的)$"
-    r"|\s*(?:에서\s*(?:왔어요|왔습니다|왔음|왔다|온\s*거예요|와요|요)?|에\s*(?:다녀왔어요|다녀왔습니다|갔다\s*왔어요|갔었어요|갔어요"
-    r"|있어요|살아요|삽니다|머물러요)|(?:이|)요|입니다|이에요|예요)$"
-)
-
-
-def _strip_place_framing(text: str) -> str:
-    """"我从武汉来的" -> "武汉", "I came back from Beijing" -> "Beijing"; an address stays whole.
-
-    The whole answer is the value (an address must not be cut to a district); only the words that frame a
-    place in speech are taken off, and never so much that nothing is left.
-    """
-    inner = _PLACE_AFTER.sub("", _PLACE_BEFORE.sub("", text, count=1)).strip()
-    return inner if any(ch.isalnum() for ch in inner) else text
+    return Accepted(cleaned, raw)
 
 
 def _yes_no(question: Question, raw: str, language: str, hints: NluHints, keypad: bool) -> Result:
@@ -253,6 +206,13 @@ def _spans(raw: str, word: str) -> list[tuple[int, int]]:
     return found
 
 
+#: A choice taken back, still to come, half one and half another, or not sure: asked again.
+_CHOICE_UNCLEAR = re.compile(
+    r"\b(?:no wait|wait|actually|i mean|tomorrow|will|going to|gonna|not sure|or)\b|\?|其实|不对|明天|将要|要去|还没|一半|"
+    r"不知道|不确定|或者|还是|真的假的|예정|내일|아니면|이랑|하고\s|갔다가|있다가|반은|모르겠|볼게요|할게요|나중에"
+)
+
+
 def _choice(question: Question, raw: str, keypad: bool) -> Result:
     """A choice by its number, label or synonym; two different choices said, or a question back: ask again."""
     digits = raw.strip().rstrip("#")
@@ -275,6 +235,8 @@ def _choice(question: Question, raw: str, keypad: bool) -> Result:
                        for s2, e2, k2 in mentions)}
     if not kept:
         return Rejected("question" if is_question(fold(raw)) else "not_an_option")
+    if _CHOICE_UNCLEAR.search(fold(raw)):
+        return Rejected("ambiguous")
     if len(kept) > 1:
         return Rejected("ambiguous")
     if is_question(fold(raw)):

@@ -71,6 +71,8 @@ class Question:
     choices: tuple[Choice, ...] = ()
     #: The resident may answer "did not measure / cannot know": stored as the value "unknown".
     allow_unknown: bool = False
+    #: A place question: "city" (where from, where to: a named place) or "address" (a name and a number).
+    detail: str = "city"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe copy (expressions as their source)."""
@@ -86,6 +88,8 @@ class Question:
             data["choices"] = [c.to_dict() for c in self.choices]
         if self.allow_unknown:  # only when set, so older definitions keep their content hash
             data["allow_unknown"] = True
+        if self.detail != "city":
+            data["detail"] = self.detail
         return data
 
 
