@@ -22,7 +22,7 @@ NOT_SURE = (
     "maybe", "perhaps", "possibly", "who knows", "no clue", "don't really know", "do not really know",
     "not really know", "could be", "beats me", "uncertain", "unknown", "unclear", "can't tell", "cannot tell",
     "can't know", "cannot know", "can't rule", "cannot rule", "it's possible", "没办法确定", "没法确定", "唔确定", "唔知道",
-    "不晓得", "搞不清楚", "不好讲", "알 수 없", "모릅니다", "모르죠", "no sure", "not know", "dont no", "don't no",
+    "不晓得", "搞不清楚", "不好讲", "谁知道", "哪知道", "确定不了", "不太好说", "搞唔清楚", "唔清楚", "拿不准", "알 수 없", "모릅니다", "모르죠", "no sure", "not know", "dont no", "don't no",
     "not really sure", "not 100% sure", "not totally sure", "might have", "might've", "may have", "no way of knowing",
     "not that i'm aware", "not that i am aware", "can't be sure", "cannot be sure", "没法说", "难说", "不太确定", "不大确定",
     "不是很确定", "不敢说", "不肯定", "不敢确定", "不能确定", "확신이 없", "확신 없", "알 수가 없", "也许吧", "说不定", "모르겟", "모르갰", "잘 몰라", "알 수 없", "확실히 모르",
@@ -32,7 +32,7 @@ NO = (
     "没有", "没得", "莫得", "木有", "冇", "没呢", "没啊", "没事", "没啥", "没", "沒", "无", "無", "否", "唔系", "唔是",
     "不是", "不对", "不会", "不用", "不需要", "不要", "不", "没收到", "还好", "还行", "挺好", "很好", "都好", "好着呢", "好好的", "正常", "一切正常",
     "都正常", "没什么", "没感觉", "毫无", "并无",
-    "no", "nope", "nah", "naw", "nay", "nein", "n", "not", "zero", "never", "none", "nothing", "negative", "haven't", "havent",
+    "no", "nope", "nopes", "nah", "naw", "nay", "nein", "n", "not", "zero", "nowhere", "never", "none", "nothing", "negative", "haven't", "havent",
     "hasn't", "don't", "dont", "didn't", "didnt", "doesn't", "not really", "not at all", "no way", "i'm fine",
     "i do not", "i did not", "i have not", "i have no", "i haven't", "i've not", "definitely not", "have not",
     "do not", "did not", "has not", "certainly not", "absolutely not", "of course not", "no no", "nope nope",
@@ -43,7 +43,7 @@ NO = (
     "없었", "없고", "없네", "ㄴㄴ", "괜찮", "멀쩡", "안 했", "안했", "안 갔", "안갔", "안 나갔", "안 해",
     "전혀", "없슴다", "없슴니다", "없심다", "일없슴다", "일없어요", "일없소", "일없", "아이요", "아이오", "아이다", "업어요",
     "앖어요", "없어여", "노노", "안 아파", "안아파", "안 나요", "안나요", "안 해요", "안해요", "안 합니다", "안함",
-    "哪有", "哪里有", "是没有", "필요 없", "필요없", "唔", "唔使", "唔洗", "不用了", "一声都没", "不咳", "不疼", "不痛", "没去", "没出去", "没离开", "没出过",
+    "哪有", "哪里有", "是没有", "未", "未曾", "从未", "从来没", "필요 없", "필요없", "唔", "唔使", "唔洗", "不用了", "一声都没", "不咳", "不疼", "不痛", "没去", "没出去", "没离开", "没出过",
 )
 YES = (
     "有", "是", "是的", "对", "對", "对的", "嗯", "嗯嗯", "恩", "系", "有的", "有点", "有一点", "有些", "有啊",
@@ -59,10 +59,11 @@ YES = (
 AGREE = ("收到", "嗯", "嗯嗯", "恩", "sure", "그래", "그래요", "好", "好的", "行", "可以", "没错", "没问题", "是啊", "对啊", "ok", "okay", "alright", "yes that's right",
          "that's right", "exactly", "좋아요", "그렇습니다", "오케이")
 #: "嗓子挺好的", "breathing is normal", "throat no problem": the question's own thing said to be fine is a no.
+_ALL = re.compile(r"\b(?:all|both|everything|everything's)\b|都|全|一切|다\s|모두")
 _FINE = re.compile(r"\b(?:fine|ok|okay|normal|good|alright|all right|no problem|no problems|perfect|great|clear)\b"
                    r"|挺好|很好|好着|正常|没问题|没毛病|好好的|괜찮|정상|멀쩡")
 #: Words that read as yes-or-no only with the question's meaning: never taken as an answer on their own.
-_TURNING = ("fine", "all good", "all fine", "不舒服", "难受", "不太好", "不好", "没问题", "没毛病", "不错", "no problem", "not bad", "no worries",
+_TURNING = ("fine", "all good", "all fine", "better", "improving", "好多了", "好转", "好些了", "나아졌", "좋아졌", "不舒服", "难受", "不太好", "不好", "没问题", "没毛病", "不错", "no problem", "not bad", "no worries",
             "안 좋", "안좋", "별로")
 _NEUTRAL = ("但是", "就是", "还是", "可是", "要是", "总是", "只是", "于是", "或是", "真是", "倒是", "所有", "还有",
             "对不起", "对方", "绝对", "不好意思", "有没有", "是不是", "好像", "没办法", "i know", "know", "听不清", "听不懂", "没听清")
@@ -89,13 +90,19 @@ def _alternation(words: tuple[str, ...]) -> str:
 
 #: Korean verb answers: "안 아팠어요", "숨 안 찼어요" (안 + verb) are a no; "아팠어요", "기침이 나요" a yes.
 _KO_NO_VERB = r"(?<![가-힣])안\s*[가-힣]{1,5}(?![가-힣])|[가-힣]{1,3}지\s*않"
-_KO_YES_VERB = (r"아파요|아팠어|아픕니다|아픔|아프고|힘들어|힘들었|힘듭니다|숨차|숨이\s*차|숨이\s*찼|찼어요|답답해"
-                r"|기침이?\s*나|기침을?\s*해|기침했|필요해|필요합니다|필요했")
+_KO_YES_VERB = (r"아파요|아팠어|아픕니다|아픔|아프고|아픈|힘들어|힘들었|힘듭니다|힘든|숨차|숨이\s*(?:좀\s*)?차|숨이\s*찼|찼어요"
+                r"|답답해|기침이?\s*(?:좀\s*)?나|기침을?\s*(?:좀\s*)?해|기침했|기침을?\s*(?:좀\s*)?했|필요해|필요합니다|필요했"
+                r"|칼칼|따끔|가빠|헐떡|부었|부어|막혀|막히|콜록|쿨럭|가래")
 #: A symptom said as such ("嗓子疼", "喘不上气", "胸闷", "咳了几声"); "不疼" is a no (a no-word joined to it).
-_ZH_YES_VERB = r"疼|痛|喘|胸闷|闷得慌|咳了|咳得|咳几声|一直咳|老咳|发烧|烧了"
+_ZH_YES_VERB = (r"疼|痛|喘|胸闷|闷得慌|咳了|咳得|咳几声|一直咳|老咳|发烧|烧了|接触过|接触了|接触到|碰到过|确诊了|阳了|阳性|是密接|密接"
+                r"|出去过|出门了|去了趟|回了趟")
+_EN_YES_VERB = (r"\bcough(?:ing|ed|s)?\b|\bhurts?\b|\bsore\b|\bscratchy\b|\bshort of breath\b|\bout of breath\b"
+                r"|\bwinded\b|\bwheez\w*|\bcan'?t (?:breathe|taste|smell)\b|\blost my (?:taste|smell|sense)\b"
+                r"|\b(?:chest is|chest feels) tight\b|\btight chest\b")
 _EN_NO = r"\bno+o\b|\bna+h*\b|\bnope+\b|\bnooo+pe\b"
 _EN_YES = r"\bye+s+\b|\byea+h*\b|\buh[- ]?huh\b|\bmhm+\b|\byup+\b"
-_EXTRA = {"no": f"{_KO_NO_VERB}|{_EN_NO}", "yes": _EN_YES, "symptom": f"{_KO_YES_VERB}|{_ZH_YES_VERB}"}
+_EXTRA = {"no": f"{_KO_NO_VERB}|{_EN_NO}", "yes": _EN_YES,
+          "symptom": f"{_KO_YES_VERB}|{_ZH_YES_VERB}|{_EN_YES_VERB}"}
 _TOKENS = re.compile(
     "|".join(f"(?P<{name}>{'|'.join(p for p in (_alternation(words), _EXTRA.get(name, '')) if p)})"
              for name, words in (("neutral", _NEUTRAL), ("turn", _TURNING), ("unsure", NOT_SURE), ("agree", AGREE),
@@ -130,6 +137,8 @@ def _signals(clause: str, confirming: bool) -> list[str]:
             answers = ["yes"]
         elif answers[0] == "no" and "no" in answers[:first] and "yes" not in answers and "turn" not in answers:
             answers = ["no"]
+        elif re.search(r"[가-힣]", clause) and answers[-1] == "no" and set(answers) == {"symptom", "no"}:
+            answers = ["no"]  # Korean says the no last: "목 아픈 건 없어요"
         else:
             answers = ["turn", *answers]
     return answers if answers or not found else ["turn"]
@@ -230,6 +239,15 @@ def _plain_answer(parts: list[str], echo: Iterable[str]) -> Reading:
     return Reading("ambiguous")
 
 
+def _bare(clause: str) -> str | None:
+    """"yes" / "no" when the clause is nothing but answer words of one kind ("没有啊", "no no"), else None."""
+    bare = _PARTICLES.sub("", clause).strip()
+    if not bare or _TOKENS.sub("", bare).strip():
+        return None
+    kinds = {m.lastgroup for m in _TOKENS.finditer(bare)} - {"neutral"}
+    return kinds.pop() if kinds in ({"yes"}, {"no"}) else None
+
+
 def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = (), frame: str = "") -> Reading:
     """Yes / no / not sure from a reply; ``confirming`` when it answers "…, is that right?".
 
@@ -242,26 +260,39 @@ def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = ()
     if not norm:
         return NONE
     parts = clauses(norm)
-    bare_first = bool(parts) and _TOKENS.fullmatch(parts[0]) is not None and not is_question(parts[0])
-    if is_question(norm) and not bare_first:  # "有没有啊？" (but "no, why?" answers first)
-        return Reading("question")
+    bare_first = bool(parts) and _bare(parts[0]) is not None and not is_question(parts[0])
     if _BOTH.search(norm):
         return Reading("ambiguous")
-    if _UNSURE.search(norm):
+    if re.search(r"what (?:you mean|counts|do you mean)|understand|什么意思|啥意思|听不清|没听清|무슨 뜻|이해", norm):
+        return Reading("question")  # "not sure what you mean": the question, not the answer, is unclear
+    if _UNSURE.search(norm) and not norm.rstrip().endswith("?"):  # "不知道算不算接触": unsure, not a question
         return Reading("value", "not_sure")
+    if is_question(norm) and not bare_first:  # "有没有啊？" (but "no, why?" answers first)
+        return Reading("question")
     answered: list[tuple[str, list[str]]] = []
+    agreeing = False
     for clause in clauses(norm):
         signals = _signals(clause, confirming)
+        if signals == ["turn"] and not confirming and _TOKENS.fullmatch(_PARTICLES.sub("", clause)) and \
+                re.fullmatch(_alternation(AGREE), _PARTICLES.sub("", clause)):
+            agreeing = True  # "嗯，有": the 嗯 only leads in
+            continue
         if signals:
             answered.append((clause, signals))
+    bares = {_bare(clause) for clause, _ in answered} - {None}
+    if len(bares) == 1 and not any(set(sig) & ({"yes", "no"} - bares) for _, sig in answered) and \
+            not negative_question([frame]) and not confirming and not _CORRECTION.search(norm):
+        return Reading("hedged" if has_hedge(norm) else "value", bares.pop())  # "两周都没出门，没有"
+    if not answered and agreeing:
+        return Reading("ambiguous")
+    echo_words = _echo_words(echo)
+    negative = negative_question([frame])
+    if not negative and len(parts) == 1 and set(_signals(parts[0], confirming)) <= {"turn"} and _FINE.search(parts[0]) \
+            and (any(w in parts[0] for w in echo_words) or _ALL.search(parts[0])):
+        return Reading("value", "no")  # "嗓子挺好的", "breathing is normal", "all fine"
     if not answered:
         return NONE
     first_clause, first = answered[0]
-    echo_words = _echo_words(echo)
-    negative = negative_question([frame])
-    if (first == ["turn"] and len(answered) == 1 and not negative and _FINE.search(first_clause)
-            and any(w in first_clause for w in echo_words)):
-        return Reading("value", "no")  # "嗓子挺好的", "breathing is normal"
     if clauses(norm)[0] != first_clause and not _simple(clauses(norm)[0], echo_words):
         return Reading("ambiguous")  # something else was said before the answer ("都做了，都没有症状")
     before = clauses(norm)[:clauses(norm).index(first_clause)]
@@ -285,6 +316,7 @@ def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = ()
     for clause, signals in answered[1:]:
         bare = _TOKENS.sub("", _PARTICLES.sub("", clause)).strip() == ""
         about_it = bare or any(w in clause for w in echo_words if len(w) > 1)
-        if opposite in signals and about_it:  # "有，没有" / "no, I have a cough" (not "没有，就是有点累")
+        symptom = bool(re.search(_EXTRA["symptom"], clause)) and polarity == "no"
+        if opposite in signals and (about_it or symptom):  # "有，没有", "no, I have a cough", "no…but my chest is tight"
             return Reading("ambiguous")
     return Reading("hedged" if has_hedge(norm) else "value", polarity)
