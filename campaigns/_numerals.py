@@ -184,10 +184,14 @@ _ARABIC_SPAN = re.compile(r"\d+(?:\.\d+)?(?:\s*(?:[万萬千百만천백](?![一
 _HALF = re.compile(r"(\d)\s*(?:and a half|and half|点半|半|반)")
 
 
+_CAPITALS = str.maketrans("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟", "一二二三三四五六六七八九十百千")
+
+
 def prepare(text: str) -> str:
     """Decimal commas (36,8), "point"/点/점 between digits, thousands separators, "and a half": to digits."""
     text = re.sub(r"(?<![\d,])(\d{2}),(\d)(?![\d,])", r"\1.\2", text)  # 36,8 (a decimal comma)
     text = text.replace("廿", "二十").replace("卅", "三十").replace("쩜", "점")
+    text = text.translate(_CAPITALS)  # 叁拾陆度伍: the numerals of cheques and receipts
     text = _THOUSANDS.sub("", _DEC_JOIN.sub(r"\1.\2", text))
     return _HALF.sub(r"\1.5", text)
 

@@ -27,9 +27,9 @@ _RANGE_BETWEEN = re.compile(r"^\s*(?:度|도|degrees?|个|人|명)?\s*(?:到|至
 CONSECUTIVE = re.compile(r"(?:一两|一二|两三|二三|三四|四五|五六|六七|七八|八九)(?:十|百|千|万|个|人|天|度)?")
 APPROX = re.compile(
     r"[0-9零〇一二两三四五六七八九十百千万度点][多余来几]|点几|多一点|好几|几十|几百|几千|十几|上百|上千|上万|成百|数百|数千|不到|不足|以上|以下"
-    r"|不超过|超过|低于|高于|近千|近百|将近|接近|快到|一半|一多半|大半|\+|~|≈|<|>"
+    r"|不超过|超过|低于|高于|近千|近百|将近|接近|快到|一半|一多半|大半|\d\s*\+|~\s*\d|≈|<|>"
     r"|\b(?:over|more than|less than|under|below|above|at least|at most|almost|nearly|several|a few|few|dozens"
-    r"|hundreds|thousands|couple|a couple|some|something|odd|plus|and a bit|a bit over|a bit under|half|or so)\b"
+    r"|hundreds|thousands|couple|a couple|some|something|odd|plus|and a bit|a bit over|a bit under|half of|or so)\b"
     r"|\d+ish\b|\d+s\b|平时|平常|一般|通常|\b(?:usually|normally|typically)\b|보통|평소|가까이|이상|미만|이하|넘|여\s*명|몇|안\s*[되돼]|남짓|가량|절반|반\s*정도|^한\s+[0-9일이삼사오육칠팔구십백천두세네다섯여섯일곱여덟아홉열스물서른마흔쉰]"
 )
 #: Someone else's value ("孩子37.2", "my husband did"), or one still to come ("稍等", "wait"): ask again.
@@ -37,6 +37,8 @@ _OTHER = re.compile(r"孩子|小孩|老公|老婆|爱人|儿子|女儿|孙子|�
                     r"|\b(?:my (?:wife|husband|son|daughter|kid|kids|child|mother|father|mum|mom|dad|partner)|he|she)\b"
                     r"|아이|애가|남편|아내|와이프|엄마|아빠|아들|딸|손자|손녀")
 _WAIT = re.compile(r"稍等|等一下|等等|等会|我去量|我量一下|\b(?:wait|hold on|hang on|one sec|let me check)\b|잠깐|잠시만")
+_CORRECTED = re.compile(r"^\W*(?:wait,?\s*no|no,?\s*wait|sorry(?:,?\s*typo)?|i mean|actually|不对|哦不|噢不|说错了|应该是"
+                        r"|아니|아\s*아니다|아니다)\W*$")
 _NOW = re.compile(r"今天|今日|今早|今晨|现在|刚才|刚刚|刚量|刚测|目前|这会|today|now|this morning|just|currently|오늘|지금|방금")
 _BEFORE = re.compile(r"昨天|昨日|昨晚|前天|上次|之前|以前|前几天|yesterday|last night|before|earlier|어제|그제|그저께|저번")
 
@@ -63,15 +65,23 @@ def _pick(norm: str, spans: list[tuple[int, int, float]]) -> Reading:
     values = {s[2] for s in spans}
     if len(values) == 1:
         return Reading("hedged" if has_hedge(norm) else "value", spans[0][2])
+    if len(spans) == 2 and _CORRECTED.search(norm[spans[0][1]:spans[1][0]]):
+        return Reading("value", spans[1][2])  # "36.6 wait no 36.8", "36.5 아니 36.7이요": the corrected one
     now, before = [], 0
+    words_after = not norm[:spans[0][0]].strip()  # "37.1 yesterday, 36.7 today": the time is said after
     for i, span in enumerate(spans):
-        label = norm[(spans[i - 1][1] if i else 0):span[0]]
+        if words_after:
+            label = norm[span[1]:(spans[i + 1][0] if i + 1 < len(spans) else len(norm))]
+        else:
+            label = norm[(spans[i - 1][1] if i else 0):span[0]]
         if _NOW.search(label):
             now.append(span)
         elif _BEFORE.search(label):
             before += 1
     if len(now) == 1 and before == len(spans) - 1:
         return Reading("hedged" if has_hedge(norm) else "value", now[0][2])
+    if not now and before == len(spans) - 1 and len(spans) == 2 and not words_after:
+        return Reading("hedged" if has_hedge(norm) else "value", spans[0][2])  # "三十六度五，昨天三十七度"
     return Reading("ambiguous")
 
 
@@ -85,9 +95,7 @@ def read_temperature(text: str) -> Reading:
     spans = _tenths(norm, _numerals.numbers_in(norm))
     if not spans:
         return Reading("question") if is_question(norm) else NONE
-    if _ranged(norm, spans) or APPROX.search(norm) or _OTHER.search(norm) or _WAIT.search(norm):
-        return Reading("ambiguous")
-    if re.search(r"(?:^|[^\d])-\s*\d", norm):
+    if _OTHER.search(norm) or _WAIT.search(norm) or re.search(r"(?:^|[^\d/])-\s*\d", norm):
         return Reading("ambiguous")
     fahrenheit_said = bool(_F_ANY.search(norm))
     guessed_f = False
@@ -97,18 +105,25 @@ def read_temperature(text: str) -> Reading:
             value += 0.5
         if _F_AFTER.match(norm[end:]) or (fahrenheit_said and 86 <= value <= 113):
             value = round((value - 32) * 5 / 9, 1)
-        elif not _C_MARK.search(norm) and 93 <= value <= 108:  # nobody has 93 °C: Fahrenheit? ask first
-            value, guessed_f = round((value - 32) * 5 / 9, 1), True
+        elif not _C_MARK.search(norm) and 93 <= value <= 108:  # nobody has 93 °C: Fahrenheit
+            guessed_f = True  # 98.6 is most likely Fahrenheit, but unusual here: confirmed before it is stored
+            value = round((value - 32) * 5 / 9, 1)
         if BODY[0] <= value <= BODY[1]:
             body.append((start, end, value))
     if not body:  # "50度": a number, out of range for a body: the caller says the range
         if len(spans) == 1 and not APPROX.search(norm):
             return Reading("value", spans[0][2])
         return Reading("ambiguous")
-    if is_question(norm) and not norm.rstrip().endswith("?"):
-        return Reading("question")
+    # "我八十多了，…，三十六度六": only the words of the clauses that hold a value count
+    near = [m.group(0) for m in re.finditer(r"[^,，。;；!！]+", norm)
+            if any(m.start() <= a < m.end() for a, _, _ in body)]
+    if _ranged(norm, body) or CONSECUTIVE.search(norm) or any(APPROX.search(w) for w in near):
+        return Reading("ambiguous")
+    value_clause = near[0] if near else norm
+    if is_question(value_clause) and not value_clause.rstrip().endswith("?"):
+        return Reading("question")  # "有没有37度？" (but "37.3，是不是发烧了" gives its value first)
     reading = _pick(norm, body)
-    if reading.kind == "value" and (norm.rstrip().endswith("?") or guessed_f):
+    if reading.kind == "value" and (value_clause.rstrip().endswith("?") or guessed_f):
         return Reading("hedged", reading.value)  # "37.5?": said unsure; "100": Fahrenheit, most likely
     return reading
 

@@ -86,6 +86,12 @@ _UNKNOWN = re.compile(
     r"(?:yet\s+)?(?:measure|measured|check|checked|take|taken|took)\b"
     r"|\bno thermometer\b|\bdon't have a thermometer\b|\bdo not have a thermometer\b|\bnot measured\b"
     r"|안\s*쟀|안\s*재|못\s*쟀|못\s*재|안\s*측정|측정\s*안|체온계가?\s*없|체온계\s*없|온도계가?\s*없"
+    r"|^(?:i )?(?:don't|do not) know$|^(?:not sure|dunno|no idea|idk)$|^不知道$|^모르겠어요$|^몰라요?$|^모릅니다$"
+    r"|thermometer (?:is )?(?:broken|lost|ran out|died|dead)|(?:lost|broke|no|don't have a|do not have a|haven't got a)"
+    r"\s+(?:our |my |a )?thermometer|haven't had time to (?:measure|check)|not yet today|no time to (?:measure|check)"
+    r"|(?:没|木有|冇|莫得|未|没有)(?:有)?(?:量|测|探热)|没空量|没空测|体温(?:计|枪)(?:坏|打碎|找不到|没电|丢)|买不到体温计"
+    r"|忘了(?:测|量|多少|看)|没看数|没看清|(?:没有|莫得|冇|没得)(?:体温计|温度计|体温枪)"
+    r"|体温计坏了|温度计坏了|体温计找不到|没时间量|还没来得及|잴 시간이 없|체온계\s*고장|재지 않았|잴 줄 몰라|안 재 봤"
 )
 
 

@@ -63,3 +63,24 @@ def test_random_and_foreign_strings_opt_no_one_out(stack: Stack) -> None:
             assert not stack.store.has_opted_out(stack.residents[who], channel), who
     assert goodbyes == 0
     assert restarts > 10  # nonsense is asked again, then the question is left unanswered: runs do end
+
+
+def test_a_guessed_opt_out_outside_a_questionnaire_is_asked_back(stack: Stack) -> None:
+    sender = stack.fresh("猜测退订")
+    resident = stack.residents["猜测退订"]
+    # the classifier hears an opt-out in "不想再被你们打扰", which is no stop phrase: asked back, nothing recorded
+    assert detect_interrupt("不想再被你们打扰") is None
+    asked = stack.texts(sender, "不想再被你们打扰")
+    assert any("您是说以后不要再联系您了吗" in t for t in asked), asked
+    assert not stack.store.has_opted_out(resident, "test")
+    kept = stack.texts(sender, "不是")
+    assert not stack.store.has_opted_out(resident, "test") and kept
+    stack.texts(sender, "不想再被你们打扰")
+    confirmed = stack.texts(sender, "是的")
+    assert stack.store.has_opted_out(resident, "test"), confirmed
+
+
+def test_an_explicit_stop_phrase_outside_a_questionnaire_opts_out_at_once(stack: Stack) -> None:
+    sender = stack.fresh("明确退订")
+    stack.texts(sender, "别再给我发消息了，退订")
+    assert stack.store.has_opted_out(stack.residents["明确退订"], "test")
