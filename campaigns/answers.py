@@ -78,7 +78,7 @@ def interpret(question: Question, text: str, language: str, hints: NluHints | No
               today: date | None = None, *, keypad: bool = False) -> Result:
     """Read ``text`` as an answer to ``question`` (same rules for chat, speech and keypad)."""
     raw = text or ""
-    if not _clean(raw):
+    if not _clean(raw) and not (question.type == "choice" and raw.strip() and _choice_symbol(question, raw)):
         return Rejected("empty")
     hints = hints or NluHints()
     if question.type in ("yes_no", "yes_no_unsure"):
@@ -208,9 +208,15 @@ def _spans(raw: str, word: str) -> list[tuple[int, int]]:
 
 #: A choice taken back, still to come, half one and half another, or not sure: asked again.
 _CHOICE_UNCLEAR = re.compile(
-    r"\b(?:no wait|wait|actually|i mean|tomorrow|will|going to|gonna|not sure|or)\b|\?|其实|不对|明天|将要|要去|还没|一半|"
-    r"不知道|不确定|或者|还是|真的假的|예정|내일|아니면|이랑|하고\s|갔다가|있다가|반은|모르겠|볼게요|할게요|나중에"
+    r"\b(?:no wait|wait|actually|i mean|tomorrow|will (?:go|be|move|start|arrive|get)|i'll (?:go|be|move)|going to|gonna"
+    r"|not sure|or)\b|\?|其实|不对|明天|将要|要去|还没|一半|"
+    r"不知道|不确定|或者|还是|真的假的|예정|내일|아니면|이랑|갔다가|있다가|반은|모르겠|볼게요|할게요|나중에"
 )
+
+
+def _choice_symbol(question: Question, raw: str) -> bool:
+    """An emoji the definition lists as a synonym ("👍" for received)."""
+    return any(raw.strip() == w for c in question.choices for ws in c.synonyms.values() for w in ws)
 
 
 def _choice(question: Question, raw: str, keypad: bool) -> Result:

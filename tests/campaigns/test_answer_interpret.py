@@ -21,7 +21,8 @@ def decide(q: Questionnaire, key: str, text: str, lang: str = "zh", **kw: Any) -
     ("三十九度五", Accepted(39.5, "三十九度五")), ("37度5", Accepted(37.5, "37度5")),
     ("36.55", Accepted(36.6, "36.55")),  # rounded to the question's one decimal
     ("五十度", Rejected("out_of_range")), ("33", Rejected("out_of_range")),
-    ("abc", Rejected("unintelligible")), ("不知道", Rejected("unintelligible")),
+    ("abc", Rejected("unintelligible")),
+    ("不知道", Accepted("unknown", "不知道")),  # daily_health allows an explicit unknown (allow_unknown: true)
     ("", Rejected("empty")), ("  。 ", Rejected("empty")),
 ])
 def test_temperature(daily: Questionnaire, text: str, expected: Accepted | Rejected) -> None:
@@ -43,12 +44,12 @@ def test_yes_no(daily: Questionnaire, key: str, text: str, expected: Any) -> Non
 
 def test_intent_hint_alone_is_confirmed_never_stored(daily: Questionnaire) -> None:
     hints = NluHints(intent="affirm", confidence=0.8)
-    result = decide(daily, "cough", "咳得厉害", hints=hints)
-    assert result == Accepted("yes", "咳得厉害", HEDGED)  # below confirm_below: the engine asks back
+    result = decide(daily, "cough", "那必须的", hints=hints)
+    assert result == Accepted("yes", "那必须的", HEDGED)  # below confirm_below: the engine asks back
     assert daily.question("cough").confirm_below > HEDGED
-    assert decide(daily, "cough", "咳得厉害", hints=NluHints(intent="affirm", confidence=0.6)) == \
+    assert decide(daily, "cough", "那必须的", hints=NluHints(intent="affirm", confidence=0.6)) == \
         Rejected("unintelligible")
-    assert decide(daily, "cough", "咳得厉害") == Rejected("unintelligible")
+    assert decide(daily, "cough", "那必须的") == Rejected("unintelligible")
     unsure = decide(daily, "cough", "hmm", hints=NluHints(intent="not_sure", confidence=0.9))
     assert unsure == Rejected("not_an_option")
 

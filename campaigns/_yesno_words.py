@@ -1,0 +1,59 @@
+"""The words of yes, no, not sure and agreement, in Chinese (with dialect and chat forms), English and Korean.
+
+Read by ``campaigns._yesno``; the voice grammar lists its phrases from them (``campaigns.normalize.YES_WORDS``).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["AGREE", "ALL", "FINE", "NO", "NOT_SURE", "YES"]
+
+NOT_SURE = (
+    "不知道", "不确定", "说不清", "说不好", "说不准", "不清楚", "不记得", "记不清", "记不得", "不太清楚", "不好说",
+    "不晓得", "唔知", "晓不得", "搞不清", "拿不准", "不敢肯定", "没法确定", "无法确定",
+    "not sure", "don't know", "dont know", "do not know", "dunno", "idk", "no idea", "unsure", "not certain",
+    "can't remember", "cannot remember", "can't say", "hard to say", "don't remember", "not that i know",
+    "maybe", "perhaps", "possibly", "who knows", "no clue", "don't really know", "do not really know",
+    "not really know", "could be", "beats me", "uncertain", "unknown", "unclear", "can't tell", "cannot tell",
+    "can't know", "cannot know", "can't rule", "cannot rule", "it's possible", "没办法确定", "没法确定", "唔确定", "唔知道",
+    "不晓得", "搞不清楚", "不好讲", "谁知道", "哪知道", "确定不了", "不太好说", "搞唔清楚", "唔清楚", "拿不准", "알 수 없", "모릅니다", "모르죠", "no sure", "not know", "dont no", "don't no",
+    "not really sure", "not 100% sure", "not totally sure", "might have", "might've", "may have", "no way of knowing",
+    "not that i'm aware", "not that i am aware", "can't be sure", "cannot be sure", "没法说", "难说", "不太确定", "不大确定",
+    "不是很确定", "不敢说", "不肯定", "不敢确定", "不能确定", "확신이 없", "확신 없", "알 수가 없", "也许吧", "说不定", "모르겟", "모르갰", "잘 몰라", "알 수 없", "확실히 모르",
+    "모르겠", "몰라", "모름", "잘 모르", "글쎄", "확실하지 않", "확실치 않", "기억이 안", "기억 안",
+)
+NO = (
+    "没有", "没得", "莫得", "木有", "冇", "没呢", "没啊", "没事", "没啥", "没", "沒", "无", "無", "否", "唔系", "唔是",
+    "不是", "不对", "不会", "不用", "不需要", "不要", "不", "没收到", "还好", "还行", "挺好", "很好", "都好", "好着呢", "好好的", "正常", "一切正常",
+    "都正常", "没什么", "没感觉", "毫无", "并无",
+    "no", "nope", "nopes", "nah", "naw", "nay", "nein", "n", "not", "zero", "nowhere", "never", "none", "nothing", "negative", "haven't", "havent",
+    "hasn't", "don't", "dont", "didn't", "didnt", "doesn't", "not really", "not at all", "no way", "i'm fine",
+    "i do not", "i did not", "i have not", "i have no", "i haven't", "i've not", "definitely not", "have not",
+    "do not", "did not", "has not", "certainly not", "absolutely not", "of course not", "no no", "nope nope",
+    "not me", "no sir", "no ma'am", "none at all", "i don't", "i dont", "i didn't", "i didnt", "not one bit",
+    "im fine", "i am fine", "all good", "i'm good", "im good", "i am good", "i'm ok", "im ok", "i'm okay",
+    "feeling fine", "feel fine", "i feel fine", "i'm well", "nil",
+    "아니", "아니요", "아니오", "아뇨", "아녀", "아니에요", "아닙니다", "없어", "없어요", "없습니다", "없음", "없다",
+    "없었", "없고", "없네", "ㄴㄴ", "괜찮", "멀쩡", "안 했", "안했", "안 갔", "안갔", "안 나갔", "안 해",
+    "전혀", "없슴다", "없슴니다", "없심다", "일없슴다", "일없어요", "일없소", "일없", "아이요", "아이오", "아이다", "업어요",
+    "앖어요", "없어여", "노노", "안 아파", "안아파", "안 나요", "안나요", "안 해요", "안해요", "안 합니다", "안함",
+    "哪有", "哪里有", "是没有", "未", "未曾", "从未", "从来没", "필요 없", "필요없", "唔", "唔使", "唔洗", "不用了", "一声都没", "不咳", "不疼", "不痛", "没去", "没出去", "没离开", "没出过",
+)
+YES = (
+    "有", "是", "是的", "对", "對", "对的", "嗯", "嗯嗯", "恩", "系", "有的", "有点", "有一点", "有些", "有啊",
+    "去过", "出去过", "离开过", "去了", "出去了", "当然", "肯定有", "确实", "需要", "要", "要的", "要滴",
+    "yes", "yeah", "yea", "yep", "yup", "ya", "yah", "yas", "ye", "y", "aye", "correct", "right",
+    "true", "affirmative", "definitely", "of course", "i do", "i have", "i did", "a little", "a bit",
+    "slightly", "a little bit", "sometimes", "yes i do", "have", "did", "do",
+    "네", "넹", "넵", "예", "응", "웅", "ㅇㅇ", "있어", "있어요", "있습니다", "있음", "있다", "있었", "있고",
+    "있네", "맞아", "맞아요", "맞습니다", "조금", "약간", "좀 있", "다녀왔", "갔다 왔", "갔다왔",
+    "있슴다", "있심다", "옙", "예예", "yess", "yesss", "yeah yeah", "yes yes", "yep yep",
+)
+#: Said to "you said 37.5, is that right?": agreement (these are no answer to "do you have a cough?").
+AGREE = ("收到", "嗯", "嗯嗯", "恩", "sure", "그래", "그래요", "好", "好的", "行", "可以", "没错", "没问题", "是啊", "对啊", "ok", "okay", "alright", "yes that's right",
+         "that's right", "exactly", "좋아요", "그렇습니다", "오케이")
+#: "嗓子挺好的", "breathing is normal", "throat no problem": the question's own thing said to be fine is a no.
+ALL = re.compile(r"\b(?:all|both|everything|everything's)\b|都|全|一切|다\s|모두")
+FINE = re.compile(r"\b(?:fine|ok|okay|normal|good|alright|all right|no problem|no problems|perfect|great|clear)\b"
+                   r"|挺好|很好|好着|正常|没问题|没毛病|好好的|괜찮|정상|멀쩡")
