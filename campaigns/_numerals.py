@@ -192,6 +192,9 @@ def prepare(text: str) -> str:
     text = re.sub(r"(?<![\d,])(\d{2}),(\d)(?![\d,])", r"\1.\2", text)  # 36,8 (a decimal comma)
     text = text.replace("廿", "二十").replace("卅", "三十").replace("쩜", "점")
     text = text.translate(_CAPITALS)  # 叁拾陆度伍: the numerals of cheques and receipts
+    text = re.sub(r"(?<![\d.])(\d{1,3})\s(\d{3})(?![\d.])", r"\1\2", text)  # 12 000: a space between thousands
+    text = re.sub(r"(\d+)\s*[万만]\s*(\d)\s*[千천]", lambda m: str(int(m[1]) * 10000 + int(m[2]) * 1000), text)
+    text = re.sub(r"(\d+)\s*(hundred|thousand)\b", lambda m: str(int(m[1]) * (100 if m[2] == "hundred" else 1000)), text)
     text = _THOUSANDS.sub("", _DEC_JOIN.sub(r"\1.\2", text))
     return _HALF.sub(r"\1.5", text)
 

@@ -30,7 +30,7 @@ APPROX = re.compile(
     r"|不超过|超过|低于|高于|近千|近百|将近|接近|快到|一半|一多半|大半|\d\s*\+|~\s*\d|≈|<|>"
     r"|\b(?:over|more than|less than|under|below|above|at least|at most|almost|nearly|several|a few|few|dozens"
     r"|hundreds|thousands|couple|a couple|some|something|odd|plus|and a bit|a bit over|a bit under|half of|or so)\b"
-    r"|\d+ish\b|\d+s\b|平时|平常|一般|通常|\b(?:usually|normally|typically)\b|보통|평소|가까이|이상|미만|이하|넘|여\s*명|몇|안\s*[되돼]|남짓|가량|절반|반\s*정도|^한\s+[0-9일이삼사오육칠팔구십백천두세네다섯여섯일곱여덟아홉열스물서른마흔쉰]"
+    r"|\d+ish\b|\d+s\b|平时|平常|一般|通常|\b(?:usually|normally|typically)\b|보통|평소|가까이|이상|미만|이하|넘|여\s*명|몇|안\s*[되돼]|남짓|가량|별로|절반|반\s*정도|^한\s+(?!사람|명|분|개)[0-9일이삼사오육칠팔구십백천두세네다섯여섯일곱여덟아홉열스물서른마흔쉰]"
 )
 #: Someone else's value ("孩子37.2", "my husband did"), or one still to come ("稍等", "wait"): ask again.
 _OTHER = re.compile(r"孩子|小孩|老公|老婆|爱人|儿子|女儿|孙子|孙女|外孙|我妈|我爸|妈妈|爸爸|老伴|家人|他|她"
@@ -169,10 +169,14 @@ def read_count(text: str) -> Reading:
     if _ZERO_LEAD.match(lead):
         rest = _numerals.numbers_in(_CONTEXT_NUMBERS.sub(" ", _ZERO_LEAD.sub(" ", lead, count=1)))
         if not rest and not APPROX.search(lead):
-            return Reading("value", 0.0)
+            return Reading("hedged" if has_hedge(lead) else "value", 0.0)
     spans = _numerals.numbers_in(norm)
     if not spans:
+        if _ZERO_ANYWHERE.search(norm) and not APPROX.search(norm) and not is_question(norm):
+            return Reading("hedged" if has_hedge(norm) else "value", 0.0)  # "all local, none from outside", "외성 사람 없어요"
         return Reading("question") if is_question(norm) else NONE
+    if len(spans) == 2 and _CORRECTED.search(_UNIT_GAP.sub("", norm[spans[0][1]:spans[1][0]])):
+        return Reading("value", spans[1][2])  # "5, no wait, 6", "120명 아니 130명"
     if _ranged(norm, spans) or APPROX.search(norm) or _WAIT.search(norm):
         return Reading("ambiguous")
     if re.search(r"(?:^|[^\d])-\s*\d", norm):
@@ -180,3 +184,8 @@ def read_count(text: str) -> Reading:
     if is_question(norm):
         return Reading("question")
     return _pick(norm, spans)
+
+
+_UNIT_GAP = re.compile(r"^\s*(?:명|人|个|位|people|staff)")
+_ZERO_ANYWHERE = re.compile(r"\b(?:none|nobody|no one|zero|nil)\b|没有人|没人|一个都没|一个也没|제로|(?<![가-힣])없(?:어요|습니다|슴다|는데요|음|어)$"
+                            r"|사람\s*(?:도\s*)?없|아무도\s*없")

@@ -42,16 +42,21 @@ def _alternation(words: tuple[str, ...]) -> str:
 
 
 #: Korean verb answers: "안 아팠어요", "숨 안 찼어요" (안 + verb) are a no; "아팠어요", "기침이 나요" a yes.
-_KO_NO_VERB = r"(?<![가-힣])안\s*[가-힣]{1,5}(?![가-힣])|[가-힣]{1,3}지\s*않"
+_KO_NO_VERB = (r"(?<![가-힣])안\s*[가-힣]{1,5}(?![가-힣])|[가-힣]{1,3}지\s*않|(?<![가-힣])없[가-힣]{0,4}|업서요|업어요|엄어요"
+               r"|없써요|앖어요|ㄴ\s+ㄴ|해당\s*(?:사항)?\s*없|아니[에었]?[요다]?")
 _KO_YES_VERB = (r"아파요|아팠어|아픕니다|아픔|아프고|아픈|힘들어|힘들었|힘듭니다|힘든|숨차|숨이\s*(?:좀\s*)?차|숨이\s*찼|찼어요"
                 r"|답답해|기침이?\s*(?:좀\s*)?나|기침을?\s*(?:좀\s*)?해|기침했|기침을?\s*(?:좀\s*)?했|필요해|필요합니다|필요했"
-                r"|칼칼|따끔|가빠|헐떡|부었|부어|막혀|막히|콜록|쿨럭|가래")
+                r"|칼칼|따끔|가빠|헐떡|부었|부어|막혀|막히|콜록|쿨럭|가래"
+                r"|확진(?:됐|되었|판정|나왔|자였|자인|자예요|이에요|인데)|접촉했|만났|밀접\s*접촉자|의심\s*환자(?:로|예요|인데|이에요)"
+                r"|(?<![가-힣])있[가-힣]{0,3}")
 #: A symptom said as such ("嗓子疼", "喘不上气", "胸闷", "咳了几声"); "不疼" is a no (a no-word joined to it).
 _ZH_YES_VERB = (r"疼|痛|喘|胸闷|闷得慌|咳了|咳得|咳几声|一直咳|老咳|发烧|烧了|接触过|接触了|接触到|碰到过|确诊了|阳了|阳性|是密接|密接"
                 r"|出去过|出门了|去了趟|回了趟")
 _EN_YES_VERB = (r"\bcough(?:ing|ed|s)?\b|\bhurts?\b|\bsore\b|\bscratchy\b|\bshort of breath\b|\bout of breath\b"
                 r"|\bwinded\b|\bwheez\w*|\bcan'?t (?:breathe|taste|smell)\b|\blost my (?:taste|smell|sense)\b"
-                r"|\b(?:chest is|chest feels) tight\b|\btight chest\b")
+                r"|\b(?:chest is|chest feels) tight\b|\btight chest\b|\bchest tight\b"
+                r"|\bneeds?\b(?! to)|\bplease help\b|\bhelp me\b|\bcould (?:someone|you)\b|\bbring me\b|\brunning out\b"
+                r"|\bwent to\b|\bbeen to\b|\btrip to\b|\bcame back from\b|\bvisited\b")
 _EN_NO = r"\bno+o\b|\bna+h*\b|\bnope+\b|\bnooo+pe\b"
 _EN_YES = r"\bye+s+\b|\byea+h*\b|\buh[- ]?huh\b|\bmhm+\b|\byup+\b"
 _EXTRA = {"no": f"{_KO_NO_VERB}|{_EN_NO}", "yes": _EN_YES,
@@ -90,8 +95,8 @@ def _signals(clause: str, confirming: bool) -> list[str]:
             answers = ["yes"]
         elif answers[0] == "no" and "no" in answers[:first] and "yes" not in answers and "turn" not in answers:
             answers = ["no"]
-        elif re.search(r"[가-힣]", clause) and answers[-1] == "no" and set(answers) == {"symptom", "no"}:
-            answers = ["no"]  # Korean says the no last: "목 아픈 건 없어요"
+        elif answers[-1] == "no" and set(answers) == {"symptom", "no"} and answers.count("no") == 1:
+            answers = ["no"]  # the no said last: "목 아픈 건 없어요", "sore throat no"
         else:
             answers = ["turn", *answers]
     return answers if answers or not found else ["turn"]

@@ -20,14 +20,15 @@ NOT_SURE = (
     "不晓得", "搞不清楚", "不好讲", "谁知道", "哪知道", "确定不了", "不太好说", "搞唔清楚", "唔清楚", "拿不准", "알 수 없", "모릅니다", "모르죠", "no sure", "not know", "dont no", "don't no",
     "not really sure", "not 100% sure", "not totally sure", "might have", "might've", "may have", "no way of knowing",
     "not that i'm aware", "not that i am aware", "can't be sure", "cannot be sure", "没法说", "难说", "不太确定", "不大确定",
-    "不是很确定", "不敢说", "不肯定", "不敢确定", "不能确定", "확신이 없", "확신 없", "알 수가 없", "也许吧", "说不定", "모르겟", "모르갰", "잘 몰라", "알 수 없", "확실히 모르",
+    "不是很确定", "不敢说", "不肯定", "不敢确定", "不能确定", "확신이 없", "확신 없", "알 수가 없", "也许吧", "说不定", "모르겟", "모르갰", "불확실", "알 길이 없", "모르지요", "말씀 못 드리", "확실하지는 않", "확실하지가 않", "어떻게 알아요",
+    "있을 수도 있고 없을 수도", "잘 몰라", "알 수 없", "확실히 모르",
     "모르겠", "몰라", "모름", "잘 모르", "글쎄", "확실하지 않", "확실치 않", "기억이 안", "기억 안",
 )
 NO = (
     "没有", "没得", "莫得", "木有", "冇", "没呢", "没啊", "没事", "没啥", "没", "沒", "无", "無", "否", "唔系", "唔是",
     "不是", "不对", "不会", "不用", "不需要", "不要", "不", "没收到", "还好", "还行", "挺好", "很好", "都好", "好着呢", "好好的", "正常", "一切正常",
     "都正常", "没什么", "没感觉", "毫无", "并无",
-    "no", "nope", "nopes", "nah", "naw", "nay", "nein", "n", "not", "zero", "nowhere", "never", "none", "nothing", "negative", "haven't", "havent",
+    "no need", "no need help", "don't need", "do not need", "no", "nope", "nopes", "nah", "naw", "nay", "nein", "n", "not", "zero", "nowhere", "never", "none", "nothing", "negative", "haven't", "havent",
     "hasn't", "don't", "dont", "didn't", "didnt", "doesn't", "not really", "not at all", "no way", "i'm fine",
     "i do not", "i did not", "i have not", "i have no", "i haven't", "i've not", "definitely not", "have not",
     "do not", "did not", "has not", "certainly not", "absolutely not", "of course not", "no no", "nope nope",

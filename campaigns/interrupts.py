@@ -16,7 +16,8 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         "stop calling", "stop texting", "stop messaging", "stop contacting", "unsubscribe",
         "opt out", "don't call", "do not call", "don't contact", "do not contact",
         "leave me alone", "remove me",
-        "전화하지 마", "그만 전화", "연락하지 마", "수신 거부", "수신거부", "그만하세요",
+        "전화하지 마", "그만 전화", "연락하지 마", "연락하지 말아", "전화하지 말아", "다시는 하지 마", "수신 거부", "수신거부",
+        "그만하세요", "别打电话", "不要打电话", "别给我打", "不要给我打", "别再给我打", "以后别打", "别联系我", "不要联系我",
     ),
     "ask_human": (
         "转人工", "人工服务", "人工客服", "找网格员", "跟网格员", "和网格员", "找真人", "真人",

@@ -70,7 +70,7 @@ _HEDGES = re.compile(
     r"大概|大约|差不多|左右|上下|估计|应该是|应该|可能|也许|好像|似乎|约莫|约|来着|吧\s*$|吧[?]?$|多半"
     r"|\b(?:about|around|approx(?:imately)?|roughly|maybe|probably|perhaps|possibly|i think|i guess|i believe"
     r"|i suppose|guess|ish|or so|give or take|more or less|something like|kind of|kinda|sort of|likely)\b"
-    r"|几乎|\balmost\b|거의|아마|정도|쯤|것\s*같|거\s*같|듯|약\s|대략|대충|될\s*거|거예요|걸요|겠지|인가"
+    r"|几乎|\balmost\b|거의|가능성|대요$|래요$|다더라|그러더라|아마|정도|쯤|것\s*같|거\s*같|듯|약\s|대략|대충|될\s*거|거예요|걸요|겠지|인가"
 )
 
 
