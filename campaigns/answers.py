@@ -193,8 +193,8 @@ _NEGATORS = ("不", "没", "沒", "未", "无", "無", "别", "別", "안 ", "�
 
 def _spans(raw: str, word: str) -> list[tuple[int, int]]:
     """Where ``word`` is said and not negated: whole words for Latin, anywhere for CJK / Hangul."""
-    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", raw).casefold())
-    word = _SPACES.sub(" ", unicodedata.normalize("NFKC", word).casefold()).strip()
+    text = fold(raw)
+    word = fold(word)
     if not word:
         return []
     pattern = rf"(?<![a-z]){re.escape(word)}(?![a-z])" if word.isascii() else re.escape(word)

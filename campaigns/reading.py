@@ -58,7 +58,7 @@ _QUESTION_WORDS = re.compile(
     r"|\b(?:what|why|how|do i|did i|am i|should i|is it|what do you mean)\b"
     r"|뭐라고|무슨\s*뜻|왜요|뭐요|인가요|나요\?"
 )
-_QUESTION_END = re.compile(r"(?:\?|吗|嘛|么|呢\?)\s*$")
+_QUESTION_END = re.compile(r"(?:\?|吗|呢\?)\s*$")
 
 
 def is_question(norm: str) -> bool:
