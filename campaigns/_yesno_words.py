@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["AGREE", "ALL", "FINE", "NO", "NOT_SURE", "YES"]
+__all__ = ["AGREE", "ALL", "FINE", "NO", "NOT_SURE", "SPOKEN", "YES"]
 
 NOT_SURE = (
     "不知道", "不确定", "说不清", "说不好", "说不准", "不清楚", "不记得", "记不清", "记不得", "不太清楚", "不好说",
@@ -58,3 +58,15 @@ AGREE = ("收到", "嗯", "嗯嗯", "恩", "sure", "그래", "그래요", "好",
 ALL = re.compile(r"\b(?:all|both|everything|everything's)\b|都|全|一切|다\s|모두")
 FINE = re.compile(r"\b(?:fine|ok|okay|normal|good|alright|all right|no problem|no problems|perfect|great|clear)\b"
                    r"|挺好|很好|好着|正常|没问题|没毛病|好好的|괜찮|정상|멀쩡")
+
+
+#: Whole short answers as people say them on the phone: the voice grammar's yes / no / not sure phrases (a grammar of
+#: every chat form would let the recogniser pick fragments such as "있고").
+SPOKEN = {
+    "yes": ("有", "是", "对", "對", "需要", "是的", "有的", "yes", "yeah", "yep", "sure", "correct", "i do", "i have",
+            "네", "예", "응", "있어", "있어요", "있습니다", "맞아", "맞아요", "맞습니다"),
+    "no": ("没", "沒", "没有", "无", "不", "否", "不是", "不需要", "no", "nope", "not", "never", "none", "i don't",
+           "아니", "아니요", "아니오", "아뇨", "없어요", "없습니다", "아이오"),
+    "not_sure": ("不知道", "不确定", "说不清", "不清楚", "不记得", "not sure", "don't know", "no idea", "unsure",
+                 "모르겠어요", "몰라요", "잘 모르겠어요"),
+}

@@ -12,7 +12,8 @@ from datetime import date
 
 from campaigns._dates import read_date
 from campaigns._values import read_count, read_temperature
-from campaigns._yesno import NO, NOT_SURE, YES, read_yes_no
+from campaigns._yesno import read_yes_no
+from campaigns._yesno_words import SPOKEN
 
 __all__ = [
     "NOT_SURE_WORDS",
@@ -50,8 +51,8 @@ def parse_yes_no(text: str, lang: str | None = None) -> str | None:
     return reading.value if reading.kind == "value" else None
 
 
-#: The yes / no / not-sure vocabulary (the voice grammar lists phrases from it).
-YES_WORDS, NO_WORDS, NOT_SURE_WORDS = YES, NO, NOT_SURE
+#: The yes / no / not-sure phrases said on the phone (the voice grammar lists them).
+YES_WORDS, NO_WORDS, NOT_SURE_WORDS = SPOKEN["yes"], SPOKEN["no"], SPOKEN["not_sure"]
 
 
 # ------------------------------------------------------------------- transport

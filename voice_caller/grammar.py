@@ -72,9 +72,7 @@ def _forms(phrase: str, language: str) -> list[str]:
 
 def yes_no_phrases(language: str, *, unsure: bool = False) -> list[str]:
     """Yes / no (/ not sure) phrases in ``language``, each read back the same way by ``parse_yes_no``."""
-    lexicon = (getattr(normalize, "_YES_ZH_KO", ()), getattr(normalize, "_NO_ZH_KO", ()),
-               getattr(normalize, "_NOT_SURE", ()) if unsure else (),
-               tuple(getattr(normalize, "_YES_EN", ())), tuple(getattr(normalize, "_NO_EN", ())))
+    lexicon = (normalize.YES_WORDS, normalize.NO_WORDS, normalize.NOT_SURE_WORDS if unsure else ())
     wanted = {"yes", "no", "not_sure"} if unsure else {"yes", "no"}
     spoken = _SPOKEN.get(language, _SPOKEN["zh"])
     candidates = [p for kind in sorted(wanted) for p in spoken[kind]]
