@@ -15,13 +15,15 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from scipy.sparse import csr_matrix, hstack, vstack
 
 from campaigns import normalize
 
-__all__ = ["BODY_TEMPERATURE", "ValueExtractor", "extract_values"]
+__all__ = ["BODY_TEMPERATURE", "LogisticRegressionIntents", "ValueExtractor", "extract_values"]
 
 #: A number is also offered as a temperature only when a body could have it (°C, after °F conversion).
 BODY_TEMPERATURE = (30.0, 45.0)
@@ -73,3 +75,26 @@ class ValueExtractor(GraphComponent, EntityExtractorMixin):
             if entities:
                 message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
         return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LogisticRegressionIntents(LogisticRegressionClassifier):
+    """Rasa's LogisticRegressionClassifier, safe on a message with no features.
+
+    A message of emoji, spaces or characters the featurizers never saw has no sparse features; the stock
+    component then hands scikit-learn a 0-column row and the whole turn fails. Here such a row is all zeros of the
+    trained width: the classifier falls back to its priors, below the FallbackClassifier's threshold.
+    """
+
+    def _create_X(self, messages: list[Message]) -> csr_matrix:
+        width = getattr(self.clf, "n_features_in_", None)
+        rows = []
+        for message in messages:
+            sparse = message.get_sparse_features(attribute=TEXT)[1]
+            dense = message.get_dense_features(attribute=TEXT)[1]
+            parts = [csr_matrix(f.features) for f in (sparse, dense) if f is not None]
+            row = hstack(parts).tocsr() if parts else csr_matrix((1, width or 0))
+            if width is not None and row.shape[1] != width:
+                row = csr_matrix((1, width))
+            rows.append(row)
+        return vstack(rows).tocsr()

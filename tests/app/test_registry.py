@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import shutil
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,8 @@ def test_an_edit_without_a_version_bump_is_refused_and_a_bump_is_accepted(store:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(QuestionnaireVersionConflict):
         load_and_register(store, edited)
-    path.write_text(text.replace("version: 1", "version: 2", 1), encoding="utf-8")
-    assert load_and_register(store, edited)["daily_health"].version == 2
-    assert store.get_questionnaire("daily_health", 1).definition != store.get_questionnaire("daily_health", 2).definition
+    version = int(re.search(r"^version: (\d+)", text, re.M)[1])  # type: ignore[index]
+    path.write_text(text.replace(f"version: {version}", f"version: {version + 1}", 1), encoding="utf-8")
+    assert load_and_register(store, edited)["daily_health"].version == version + 1
+    assert (store.get_questionnaire("daily_health", version).definition
+            != store.get_questionnaire("daily_health", version + 1).definition)

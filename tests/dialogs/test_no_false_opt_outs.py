@@ -3,6 +3,7 @@ evidence). Thousands of generated strings go through the real Rasa core, inside 
 
 from __future__ import annotations
 
+import os
 import random
 
 from campaigns.interrupts import detect_interrupt
@@ -42,8 +43,14 @@ def test_the_generator_makes_no_explicit_stop_phrase() -> None:
     assert [s for s in strings if detect_interrupt(s) == "opt_out"] == []
 
 
+#: Turns per database backend through the whole stack (NLU, policies, action server, store): with both backends
+#: that is 2,000 strings in CI. The generator's 1,200 strings are also read by the runner with the model's NLU
+#: hints at every question type in tests/nlu/test_random_strings.py (5,000 strings, a cheaper path).
+THROUGH_RASA = int(os.environ.get("GRIDREACH_RANDOM_TURNS", "1000"))
+
+
 def test_random_and_foreign_strings_opt_no_one_out(stack: Stack) -> None:
-    strings = random_strings(1200, seed=8)
+    strings = random_strings(THROUGH_RASA, seed=8)
     outside = stack.fresh("随机甲")
     inside = stack.fresh("随机乙", "en")
     goodbyes = restarts = 0
@@ -62,7 +69,7 @@ def test_random_and_foreign_strings_opt_no_one_out(stack: Stack) -> None:
         for channel in ("test", "chat", "voice", "telegram", "wechat"):
             assert not stack.store.has_opted_out(stack.residents[who], channel), who
     assert goodbyes == 0
-    assert restarts > 10  # nonsense is asked again, then the question is left unanswered: runs do end
+    assert restarts >= THROUGH_RASA // 50  # nonsense is asked again, then the question is left unanswered: runs end
 
 
 def test_a_guessed_opt_out_outside_a_questionnaire_is_asked_back(stack: Stack) -> None:
