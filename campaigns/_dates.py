@@ -56,6 +56,7 @@ _EN_WEEKDAY_WEEK = re.compile(r"(?:monday|tuesday|wednesday|thursday|friday|satu
                               r"|last week'?s?\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)")
 _EN_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _KO_DAYS = "월화수목금토일"
+_OTHER_YEAR = re.compile(r"去年|前年|明年|后年|\b(?:last|next) year\b|\byear before\b|작년|재작년|내년|지난해")
 _DEPARTED = re.compile(r"出发|动身|离开|走的|\b(?:left|departed|set off)\b|출발|떠났")
 _VAGUE = re.compile(r"半夜十二点|午夜十二点|夜里十二点|\bmidnight\b|자정|前两天|几号|点几|엊그제|엊그저께|며칠(?!\s*전)|前几天|这几天|那几天|上个?月(?!\s*(?:[0-9一二三四五六七八九十]+\s*[号日]|最后一天))|上周(?![一二三四五六日天])"
                     r"|上星期(?![一二三四五六日天])|最近|前阵子|不久前"
@@ -223,6 +224,8 @@ def read_date(text: str, today: date, language: str | None = None) -> Reading:
     yy = _YY_MD.search(norm)
     if yy:
         norm = _YY_MD.sub(lambda m: f"20{m[1]}-{m[2]}-{m[3]}", norm)
+    if _OTHER_YEAR.search(norm):
+        return Reading("ambiguous")  # "去年三月一号": a year ago is no arrival to screen; asked again
     unqualified = _EN_WEEKDAY_WEEK.sub(" ", norm)
     if _FUTURE_WORDS.search(norm) or _VAGUE.search(unqualified) or _DEPARTED.search(norm):
         return Reading("ambiguous")

@@ -11,7 +11,7 @@ import re
 from itertools import pairwise
 
 from campaigns import _numerals
-from campaigns.reading import NONE, Reading, fold, has_hedge, is_question, says_unknown
+from campaigns.reading import NONE, Reading, fold, has_hedge, is_question, refuses, says_unknown
 
 __all__ = ["APPROX", "CONSECUTIVE", "read_count", "read_temperature"]
 
@@ -27,7 +27,7 @@ _RANGE_BETWEEN = re.compile(r"^\s*(?:度|도|degrees?|个|人|명)?\s*(?:到|至
 CONSECUTIVE = re.compile(r"(?:一两|一二|两三|二三|三四|四五|五六|六七|七八|八九)(?:十|百|千|万|个|人|天|度)?")
 APPROX = re.compile(
     r"[0-9零〇一二两三四五六七八九十百千万度点][多余来几]|点几|多一点|好几|几十|几百|几千|十几|上百|上千|上万|成百|数百|数千|不到|不足|以上|以下"
-    r"|不超过|超过|低于|高于|近千|近百|将近|接近|快到|一半|一多半|大半|\d\s*\+|~\s*\d|≈|<|>"
+    r"|百分之|%|\bpercent\b|퍼센트|프로\b|不超过|超过|低于|高于|近千|近百|将近|接近|快到|一半|一多半|大半|\d\s*\+|~\s*\d|≈|<|>"
     r"|\b(?:over|more than|less than|under|below|above|at least|at most|almost|nearly|several|a few|few|dozens"
     r"|hundreds|thousands|couple|a couple|some|something|odd|plus|and a bit|a bit over|a bit under|half of|or so)\b"
     r"|\d+ish\b|\d+s\b|平时|平常|一般|通常|\b(?:usually|normally|typically)\b|보통|평소|가까이|이상|미만|이하|넘|여\s*명|몇|안\s*[되돼]|남짓|가량|별로|절반|반\s*정도|^한\s+(?!사람|명|분|개)[0-9일이삼사오육칠팔구십백천두세네다섯여섯일곱여덟아홉열스물서른마흔쉰]"
@@ -90,9 +90,9 @@ def read_temperature(text: str) -> Reading:
     norm = _prepared(text)
     if not norm:
         return NONE
-    if says_unknown(norm):
-        return Reading("unknown")
     spans = _tenths(norm, _numerals.numbers_in(norm))
+    if says_unknown(norm) and not any(BODY[0] <= v <= BODY[1] for _, _, v in spans):
+        return Reading("unknown")  # "没量" (but "昨天没量，今天36.5" gives today's)
     if not spans:
         return Reading("question") if is_question(norm) else NONE
     if _OTHER.search(norm) or _WAIT.search(norm) or re.search(r"(?:^|[^\d/])-\s*\d", norm):
@@ -155,9 +155,9 @@ _ZERO = re.compile(
 _ZERO_LEAD = re.compile(
     r"^(?:一个都没|一个也没|一个人都没|一个人也没|一人都没|没有人|没人|都没有|一个没有|没有|无|零个?|none|nobody|no one|zero"
     r"|not a single one|not one|not a single|not any|no staff|no employees|no people|not a soul|한\s*명도\s*없|한\s*사람도\s*없|하나도\s*없"
-    r"|아무도\s*없|없어요|없습니다|없음|없어|영\s*명|영이요|영입니다|영)"
+    r"|아무도\s*없|없어요|없습니다|없음|없어|영\s*명|영이요|영입니다|영(?![가-힣]))"
 )
-_CONTEXT_NUMBERS = re.compile(r"(?:14|十四|fourteen|십사)\s*(?:天|days?|일)")
+_CONTEXT_NUMBERS = re.compile(r"(?:14|十四|fourteen|십사)\s*(?:天|days?|일)|(?:two|2|两)\s*(?:weeks?|周)")
 
 
 def read_count(text: str) -> Reading:
@@ -165,14 +165,17 @@ def read_count(text: str) -> Reading:
     norm = _prepared(text)
     if not norm:
         return NONE
+    if refuses(norm) or says_unknown(norm) or _UNSURE_COUNT.search(norm):
+        return Reading("ambiguous")  # "无可奉告", "没有统计", "nobody knows": no count given
     lead = re.sub(r"^(?:嗯|呃|额|哦|um|uh|well|er)[,\s]*", "", norm)
-    if _ZERO_LEAD.match(lead):
+    if _ZERO_LEAD.match(lead) and _only_people_words(_ZERO_LEAD.sub(" ", lead, count=1)):
         rest = _numerals.numbers_in(_CONTEXT_NUMBERS.sub(" ", _ZERO_LEAD.sub(" ", lead, count=1)))
         if not rest and not APPROX.search(lead):
             return Reading("hedged" if has_hedge(lead) else "value", 0.0)
     spans = _numerals.numbers_in(norm)
     if not spans:
-        if _ZERO_ANYWHERE.search(norm) and not APPROX.search(norm) and not is_question(norm):
+        if _ZERO_ANYWHERE.search(norm) and _only_people_words(_ZERO_ANYWHERE.sub(" ", norm)) \
+                and not APPROX.search(norm) and not is_question(norm):
             return Reading("hedged" if has_hedge(norm) else "value", 0.0)  # "all local, none from outside", "외성 사람 없어요"
         return Reading("question") if is_question(norm) else NONE
     if len(spans) == 2 and _CORRECTED.search(_UNIT_GAP.sub("", norm[spans[0][1]:spans[1][0]])):
@@ -184,6 +187,21 @@ def read_count(text: str) -> Reading:
     if is_question(norm):
         return Reading("question")
     return _pick(norm, spans)
+
+
+_UNSURE_COUNT = re.compile(r"统计|不知道|不清楚|不确定|没数|数不清|知道|\b(?:knows?|sure|idea|count(?:ed)?|clue)\b|모르|몰라|정보")
+_PEOPLE = re.compile(
+    r"[的了是都也啊呀吧人个位名员工从来回外省地本市里边面其中没有,.，。!！\s]|员工|职工|工人|外省|外地|本地|当地|其他省份?|省外"
+    r"|\b(?:all|local|locals|staff|people|employees|workers|from|outside|other|provinces?|the|of|them|here|our|in|we"
+    r"|are|is|none|came|back|returned|province|city|at|to|last|past|days?|weeks?|recently|in)\b"
+    r"|最近|十四天|两周|사람|직원|외성|외지|본지|에서|온|은|는|이|가|다|요|도|모두|없어요|없습니다|어요|습니다|음|어"
+)
+
+
+def _only_people_words(rest: str) -> bool:
+    """True when what is left beside a zero ("没有", "none") only says who: "外省的一个都没有", "all local"."""
+    rest = _CONTEXT_NUMBERS.sub(" ", rest)
+    return not _PEOPLE.sub("", rest).strip()
 
 
 _UNIT_GAP = re.compile(r"^\s*(?:명|人|个|位|people|staff)")

@@ -10,8 +10,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from campaigns._yesno_words import AGREE, ALL, FINE, NO, NOT_SURE, YES
-from campaigns.reading import NONE, Reading, clauses, fold, has_hedge, is_question
+from campaigns._yesno_words import (
+    AGREE,
+    ALL,
+    EN_NO,
+    EN_YES,
+    EN_YES_VERB,
+    FINE,
+    KO_NO_VERB,
+    KO_YES_VERB,
+    NO,
+    NOT_SURE,
+    YES,
+    ZH_YES_VERB,
+)
+from campaigns.reading import NONE, Reading, clauses, fold, has_hedge, is_question, refuses
 
 __all__ = ["AGREE", "NO", "NOT_SURE", "YES", "read_yes_no"]
 
@@ -41,26 +54,8 @@ def _alternation(words: tuple[str, ...]) -> str:
     return "|".join(parts)
 
 
-#: Korean verb answers: "안 아팠어요", "숨 안 찼어요" (안 + verb) are a no; "아팠어요", "기침이 나요" a yes.
-_KO_NO_VERB = (r"(?<![가-힣])안\s*[가-힣]{1,5}(?![가-힣])|[가-힣]{1,3}지\s*않|(?<![가-힣])없[가-힣]{0,4}|업서요|업어요|엄어요"
-               r"|없써요|앖어요|ㄴ\s+ㄴ|해당\s*(?:사항)?\s*없|아니[에었]?[요다]?")
-_KO_YES_VERB = (r"아파요|아팠어|아픕니다|아픔|아프고|아픈|힘들어|힘들었|힘듭니다|힘든|숨차|숨이\s*(?:좀\s*)?차|숨이\s*찼|찼어요"
-                r"|답답해|기침이?\s*(?:좀\s*)?나|기침을?\s*(?:좀\s*)?해|기침했|기침을?\s*(?:좀\s*)?했|필요해|필요합니다|필요했"
-                r"|칼칼|따끔|가빠|헐떡|부었|부어|막혀|막히|콜록|쿨럭|가래"
-                r"|확진(?:됐|되었|판정|나왔|자였|자인|자예요|이에요|인데)|접촉했|만났|밀접\s*접촉자|의심\s*환자(?:로|예요|인데|이에요)"
-                r"|(?<![가-힣])있[가-힣]{0,3}")
-#: A symptom said as such ("嗓子疼", "喘不上气", "胸闷", "咳了几声"); "不疼" is a no (a no-word joined to it).
-_ZH_YES_VERB = (r"疼|痛|喘|胸闷|闷得慌|咳了|咳得|咳几声|一直咳|老咳|发烧|烧了|接触过|接触了|接触到|碰到过|确诊了|阳了|阳性|是密接|密接"
-                r"|出去过|出门了|去了趟|回了趟")
-_EN_YES_VERB = (r"\bcough(?:ing|ed|s)?\b|\bhurts?\b|\bsore\b|\bscratchy\b|\bshort of breath\b|\bout of breath\b"
-                r"|\bwinded\b|\bwheez\w*|\bcan'?t (?:breathe|taste|smell)\b|\blost my (?:taste|smell|sense)\b"
-                r"|\b(?:chest is|chest feels) tight\b|\btight chest\b|\bchest tight\b"
-                r"|\bneeds?\b(?! to)|\bplease help\b|\bhelp me\b|\bcould (?:someone|you)\b|\bbring me\b|\brunning out\b"
-                r"|\bwent to\b|\bbeen to\b|\btrip to\b|\bcame back from\b|\bvisited\b")
-_EN_NO = r"\bno+o\b|\bna+h*\b|\bnope+\b|\bnooo+pe\b"
-_EN_YES = r"\bye+s+\b|\byea+h*\b|\buh[- ]?huh\b|\bmhm+\b|\byup+\b"
-_EXTRA = {"no": f"{_KO_NO_VERB}|{_EN_NO}", "yes": _EN_YES,
-          "symptom": f"{_KO_YES_VERB}|{_ZH_YES_VERB}|{_EN_YES_VERB}"}
+_EXTRA = {"no": f"{KO_NO_VERB}|{EN_NO}", "yes": EN_YES,
+          "symptom": f"{KO_YES_VERB}|{ZH_YES_VERB}|{EN_YES_VERB}"}
 _TOKENS = re.compile(
     "|".join(f"(?P<{name}>{'|'.join(p for p in (_alternation(words), _EXTRA.get(name, '')) if p)})"
              for name, words in (("neutral", _NEUTRAL), ("turn", _TURNING), ("unsure", NOT_SURE), ("agree", AGREE),
@@ -132,15 +127,17 @@ def _echo_words(echo: Iterable[str]) -> list[str]:
     return sorted(words, key=len, reverse=True)
 
 
-def _simple(clause: str, echo: list[str]) -> bool:
-    """True when the clause says little besides its yes / no (and the question's own words)."""
+def _simple(clause: str, echo: list[str], lenient: bool = False) -> bool:
+    """True when the clause says little besides its yes / no (and the question's own words); ``lenient`` when
+    the clause opens with its answer ("아니요 목은 멀쩡합니다"), which leaves room for a few more words."""
     rest = _TOKENS.sub(" ", clause)
     for word in echo:
         if word in rest:
             rest = rest.replace(word, " ")
     rest = _FILLER.sub(" ", rest)
-    return (len(_CJK_CHAR.findall(rest)) <= 1 and len(_HANGUL_CHAR.findall(rest)) <= 2
-            and len(_LATIN_WORD.findall(rest)) <= 1)
+    extra = 2 if lenient else 0
+    return (len(_CJK_CHAR.findall(rest)) <= 1 + extra and len(_HANGUL_CHAR.findall(rest)) <= 2 + extra
+            and len(_LATIN_WORD.findall(rest)) <= 1 + extra)
 
 
 _NEGATIVE_FRAME = re.compile(r"没|不|无|未|\bno\b|\bnot\b|n't|없|않|못|(?<![가-힣])안\s")
@@ -174,10 +171,15 @@ _PARTICLE_ANSWERS = {"yes": ("네", "넹", "넵", "예", "응", "ㅇㅇ", "yes",
 
 
 def _plain_answer(parts: list[str], echo: Iterable[str]) -> Reading:
-    """To a negatively framed question: the reply is only answer words, all of one kind (是 / 不是, 네 네, 没有没有)."""
-    if len(parts) != 1:
-        return Reading("ambiguous")
+    """To a negatively framed question: the reply is only answer words, all of one kind (是 / 不是, 네 네, 没有没有);
+    to an A-not-A one (有没有尝不出味道？) a plain first answer may be followed by words that do not answer again."""
+    if len(parts) > 1:
+        later = [k for c in parts[1:] for k in _signals(c, False)]
+        if later or not any("有没有" in fold(t) for t in echo):
+            return Reading("ambiguous")
     reply = _LEADING.sub("", _TRAILING.sub("", parts[0]))
+    if len(parts) > 1 and " " in reply:
+        return Reading("ambiguous")
     frame = " ".join(fold(t) for t in echo)
     allowed = {value: {fold(w) for w in (*_PLAIN[value], *_PARTICLE_ANSWERS[value])} for value in ("yes", "no")}
     if "有没有" in frame:  # "有没有尝不出味道？": 有 / 没有 answer the question itself
@@ -195,6 +197,13 @@ def _plain_answer(parts: list[str], echo: Iterable[str]) -> Reading:
     if "有没有" in frame and FINE.fullmatch(reply):
         return Reading("value", "no")
     return Reading("ambiguous")
+
+
+#: A reply that opens with a plain answer word, then says more: "네 어제부터 목이 부었어요", "No, my throat is fine".
+_OPENER = re.compile(
+    r"^(?:(?P<yes>네|예|응|넹|넵|yes|yeah|yep|yup|是的|是|对的|对|有的|有)|(?P<no>아니요|아니오|아뇨|no|nope|nah|没有|没|不是|不))"
+    r"(?:[\s,，.。!！]+|$)"
+)
 
 
 def _bare(clause: str) -> str | None:
@@ -219,7 +228,7 @@ def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = ()
         return NONE
     parts = clauses(norm)
     bare_first = bool(parts) and _bare(parts[0]) is not None and not is_question(parts[0])
-    if _BOTH.search(norm):
+    if _BOTH.search(norm) or refuses(norm):
         return Reading("ambiguous")
     if re.search(r"what (?:you mean|counts|do you mean)|understand|什么意思|啥意思|听不清|没听清|무슨 뜻|이해", norm):
         return Reading("question")  # "not sure what you mean": the question, not the answer, is unclear
@@ -255,10 +264,16 @@ def read_yes_no(text: str, *, confirming: bool = False, echo: Iterable[str] = ()
         return Reading("ambiguous")  # something else was said before the answer ("都做了，都没有症状")
     before = clauses(norm)[:clauses(norm).index(first_clause)]
     leading = _TOKENS.match(first_clause) is not None and all(_simple(c, echo_words) for c in before)
+    opener = _OPENER.match(norm)
+    if opener and not negative and not confirming and not _CORRECTION.search(norm):
+        said = "yes" if opener["yes"] else "no"
+        every = [k for c in parts for k in _signals(c, False)][1:]
+        if ("yes" if said == "no" else "no") not in every and "turn" not in every:
+            return Reading("hedged" if has_hedge(norm) else "value", said)  # "네 어제부터 목이 부었어요"
     if not confirming and negative:
         return _plain_answer(parts, [frame])
-    if not confirming and not leading and not _simple(first_clause, echo_words):
-        return Reading("ambiguous")
+    if not confirming and not _simple(first_clause, echo_words, lenient=leading):
+        return Reading("ambiguous")  # "不想说", "no english", "I don't want to say": no answer to the question
     turning = "turn" in first or _POTENTIAL.search(first_clause) or _KO_TURN.search(first_clause)
     if turning and (first[0] not in ("yes", "no") or len(first) == 1):
         return Reading("ambiguous")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["AGREE", "ALL", "FINE", "NO", "NOT_SURE", "SPOKEN", "YES"]
+__all__ = ["AGREE", "ALL", "EN_NO", "EN_YES", "EN_YES_VERB", "FINE", "KO_NO_VERB", "KO_YES_VERB", "NO", "NOT_SURE", "SPOKEN",
+           "YES", "ZH_YES_VERB"]
 
 NOT_SURE = (
     "不知道", "不确定", "说不清", "说不好", "说不准", "不清楚", "不记得", "记不清", "记不得", "不太清楚", "不好说",
@@ -28,7 +29,7 @@ NO = (
     "没有", "没得", "莫得", "木有", "冇", "没呢", "没啊", "没事", "没啥", "没", "沒", "无", "無", "否", "唔系", "唔是",
     "不是", "不对", "不会", "不用", "不需要", "不要", "不", "没收到", "还好", "还行", "挺好", "很好", "都好", "好着呢", "好好的", "正常", "一切正常",
     "都正常", "没什么", "没感觉", "毫无", "并无",
-    "no need", "no need help", "don't need", "do not need", "no", "nope", "nopes", "nah", "naw", "nay", "nein", "n", "not", "zero", "nowhere", "never", "none", "nothing", "negative", "haven't", "havent",
+    "nobody", "no one", "no need", "no need help", "don't need", "do not need", "no", "nope", "nopes", "nah", "naw", "nay", "nein", "n", "not", "zero", "nowhere", "never", "none", "nothing", "negative", "haven't", "havent",
     "hasn't", "don't", "dont", "didn't", "didnt", "doesn't", "not really", "not at all", "no way", "i'm fine",
     "i do not", "i did not", "i have not", "i have no", "i haven't", "i've not", "definitely not", "have not",
     "do not", "did not", "has not", "certainly not", "absolutely not", "of course not", "no no", "nope nope",
@@ -45,8 +46,8 @@ YES = (
     "有", "是", "是的", "对", "對", "对的", "嗯", "嗯嗯", "恩", "系", "有的", "有点", "有一点", "有些", "有啊",
     "去过", "出去过", "离开过", "去了", "出去了", "当然", "肯定有", "确实", "需要", "要", "要的", "要滴",
     "yes", "yeah", "yea", "yep", "yup", "ya", "yah", "yas", "ye", "y", "aye", "correct", "right",
-    "true", "affirmative", "definitely", "of course", "i do", "i have", "i did", "a little", "a bit",
-    "slightly", "a little bit", "sometimes", "yes i do", "have", "did", "do",
+    "true", "affirmative", "of course", "i do", "i have", "i did", "a little", "a bit",
+    "slightly", "a little bit", "little bit", "tiny bit", "a tiny bit", "sometimes", "yes i do", "have", "did", "do",
     "네", "넹", "넵", "예", "응", "웅", "ㅇㅇ", "있어", "있어요", "있습니다", "있음", "있다", "있었", "있고",
     "있네", "맞아", "맞아요", "맞습니다", "조금", "약간", "좀 있", "다녀왔", "갔다 왔", "갔다왔",
     "있슴다", "있심다", "옙", "예예", "yess", "yesss", "yeah yeah", "yes yes", "yep yep",
@@ -70,3 +71,24 @@ SPOKEN = {
     "not_sure": ("不知道", "不确定", "说不清", "不清楚", "不记得", "not sure", "don't know", "no idea", "unsure",
                  "모르겠어요", "몰라요", "잘 모르겠어요"),
 }
+
+
+#: Korean verb answers: "안 아팠어요", "숨 안 찼어요" (안 + verb) are a no; "아팠어요", "기침이 나요" a yes.
+KO_NO_VERB = (r"(?<![가-힣])안\s*(?!녕|내|심|부|전|에|쪽|경|과|들려)[가-힣]{1,5}(?![가-힣])|[가-힣]{1,3}지\s*않|(?<![가-힣])없[가-힣]{0,4}|업서요|업어요|엄어요"
+               r"|없써요|앖어요|ㄴ\s+ㄴ|해당\s*(?:사항)?\s*없|아니[에었]?[요다]?")
+KO_YES_VERB = (r"아파요|아팠어|아픕니다|아픔|아프고|아픈|힘들어|힘들었|힘듭니다|힘든|숨차|숨이\s*(?:좀\s*)?차|숨이\s*찼|찼어요"
+                r"|답답해|기침이?\s*(?:좀\s*)?나|기침을?\s*(?:좀\s*)?해|기침했|기침을?\s*(?:좀\s*)?했|필요해|필요합니다|필요했"
+                r"|칼칼|따끔|가빠|헐떡|부었|부어|막혀|막히|콜록|쿨럭|가래"
+                r"|확진(?:됐|되었|판정|나왔|자였|자인|자예요|이에요|인데)|접촉했|만났|밀접\s*접촉자|의심\s*환자(?:로|예요|인데|이에요)"
+                r"|(?<![가-힣])있[가-힣]{0,3}")
+#: A symptom said as such ("嗓子疼", "喘不上气", "胸闷", "咳了几声"); "不疼" is a no (a no-word joined to it).
+ZH_YES_VERB = (r"疼|痛|喘|胸闷|闷得慌|咳了|咳得|咳几声|一直咳|老咳|发烧|烧了|接触过|接触了|接触到|碰到过|确诊了|阳了|阳性|是密接|密接"
+                r"|出去过|出门了|去了趟|回了趟")
+EN_YES_VERB = (r"\bcough(?:ing|ed|s)?\b|\bhurts?\b|\bsore\b|\bscratchy\b|\bshort of breath\b|\bout of breath\b"
+                r"|\bwinded\b|\bwheez\w*|\bcan'?t (?:breathe|taste|smell)\b|\blost my (?:taste|smell|sense)\b"
+                r"|\b(?:chest is|chest feels) tight\b|\btight chest\b|\bchest tight\b"
+                r"|\bneeds?\b(?! to)|\bplease help\b|\bhelp me\b|\bcould (?:someone|you)\b|\bbring me\b|\brunning out\b"
+                r"|\bwent to\b|\bbeen to\b|\btrip to\b|\bcame back from\b|\bvisited\b"
+                r"|\bconfirmed case\b|\bis confirmed\b|\bwas confirmed\b|\btested positive\b|\bclose contact\b|\bsuspected\b")
+EN_NO = r"\bno+o\b|\bna+h*\b|\bnope+\b|\bnooo+pe\b"
+EN_YES = r"\bye+s+\b|\byea+h*\b|\buh[- ]?huh\b|\bmhm+\b|\byup+\b"

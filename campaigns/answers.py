@@ -15,7 +15,7 @@ from campaigns._values import read_count, read_temperature
 from campaigns._yesno import read_yes_no
 from campaigns.places import NON_ANSWER, read_place
 from campaigns.questionnaire import Question
-from campaigns.reading import Reading, fold, has_hedge, is_question
+from campaigns.reading import Reading, fold, has_hedge, is_question, refuses
 
 __all__ = ["HEDGED", "REASONS", "UNKNOWN", "Accepted", "NluHints", "Rejected", "Result", "interpret"]
 
@@ -114,7 +114,7 @@ def _free_text(question: Question, raw: str) -> Result:
         return Rejected("unintelligible" if reading.kind == "none" else reading.kind)
     norm = fold(raw)
     cleaned = _clean(raw)
-    if NON_ANSWER.search(fold(cleaned)):
+    if NON_ANSWER.search(fold(cleaned)) or refuses(norm):
         return Rejected("unintelligible")
     if is_question(norm) and norm.endswith("?"):
         return Rejected("question")
@@ -157,6 +157,8 @@ def _number(question: Question, raw: str, hints: NluHints, keypad: bool) -> Resu
 def _in_range(question: Question, result: Accepted) -> Result:
     if result.value == UNKNOWN:
         return result
+    if not -1e9 < float(result.value) < 1e9:
+        return Rejected("out_of_range")  # forty digits: no count, no temperature
     if question.decimals == 0 and float(result.value) != int(float(result.value)):
         return Rejected("ambiguous")  # "2.5 people", "1.234" (a thousands point?): ask, never round
     value = _round(float(result.value), question.decimals)
@@ -214,6 +216,10 @@ _CHOICE_UNCLEAR = re.compile(
 )
 
 
+_CHOICE_NEGATION = re.compile(r"不需要|不用|不要|没必要|\b(?:no need|don't need|do not need|not needed|don't want)\b"
+                              r"|필요\s*없|안\s*해도|싫어요")
+
+
 def _choice_symbol(question: Question, raw: str) -> bool:
     """An emoji the definition lists as a synonym ("👍" for received)."""
     return any(raw.strip() == w for c in question.choices for ws in c.synonyms.values() for w in ws)
@@ -222,7 +228,7 @@ def _choice_symbol(question: Question, raw: str) -> bool:
 def _choice(question: Question, raw: str, keypad: bool) -> Result:
     """A choice by its number, label or synonym; two different choices said, or a question back: ask again."""
     digits = raw.strip().rstrip("#")
-    if digits.isdigit() and len(digits) <= 2:
+    if digits.isascii() and digits.isdecimal() and len(digits) <= 2:
         index = int(digits) - 1
         if 0 <= index < len(question.choices):
             return Accepted(question.choices[index].key, raw)
@@ -243,6 +249,12 @@ def _choice(question: Question, raw: str, keypad: bool) -> Result:
         return Rejected("question" if is_question(fold(raw)) else "not_an_option")
     if _CHOICE_UNCLEAR.search(fold(raw)):
         return Rejected("ambiguous")
+    rest = fold(raw)
+    for start, end, key in sorted(mentions, key=lambda m: m[0], reverse=True):
+        if key in kept:
+            rest = rest[:start] + " " + rest[end:]
+    if _CHOICE_NEGATION.search(rest):
+        return Rejected("ambiguous")  # "담당자 필요 없어요", "不需要找网格员": the option said, and taken back
     if len(kept) > 1:
         return Rejected("ambiguous")
     if is_question(fold(raw)):

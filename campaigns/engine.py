@@ -13,6 +13,7 @@ from typing import Any
 from campaigns import messages
 from campaigns._yesno import read_yes_no
 from campaigns.answers import Accepted, NluHints, interpret
+from campaigns.phrases import phrase
 from campaigns.questionnaire import CONTEXT_NAMES, Question, Questionnaire
 
 __all__ = ["AnswerRecord", "RunState", "Step", "abandon", "answer", "assess", "repeat", "start"]
@@ -227,6 +228,8 @@ def repeat(q: Questionnaire, state: RunState) -> Step:
     if st.status != "in_progress" or st.current is None:
         return Step(st, None, [], True, st.risk)
     question = q.question(st.current)
+    if st.pending_interrupt is not None:  # "do you mean you want no more contact?", asked again
+        return Step(st, None, [phrase(f"confirm_{st.pending_interrupt}", st.language)], False)
     if st.pending_confirmation is not None:
         value = st.pending_confirmation["value"]
         return Step(st, None, [messages.confirm_text(question, value, st.language)], False)

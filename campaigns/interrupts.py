@@ -15,9 +15,10 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         "不想参加", "不想回答了", "拉黑", "别烦我", "不要再联系", "别再联系",
         "stop calling", "stop texting", "stop messaging", "stop contacting", "unsubscribe",
         "opt out", "don't call", "do not call", "don't contact", "do not contact",
-        "leave me alone", "remove me",
+        "leave me alone", "remove me", "remove my number", "take me off", "take my number off",
         "전화하지 마", "그만 전화", "연락하지 마", "연락하지 말아", "전화하지 말아", "다시는 하지 마", "수신 거부", "수신거부",
-        "그만하세요", "别打电话", "不要打电话", "别给我打", "不要给我打", "别再给我打", "以后别打", "别联系我", "不要联系我",
+        "그만하세요", "以后别打", "以后不要打", "别再给我打电话", "不要再给我打电话", "别给我打电话了", "不要给我打电话了",
+        "以后别联系我", "以后不要联系我", "别再联系我", "不要再联系我",
     ),
     "ask_human": (
         "转人工", "人工服务", "人工客服", "找网格员", "跟网格员", "和网格员", "找真人", "真人",
@@ -40,7 +41,15 @@ _EXACT = {"stop": "opt_out", "停": "opt_out", "what": "repeat", "what?": "repea
 
 def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").casefold().replace("’", "'")
-    return re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])", "", text)  # "别 再 打 了" typed with spaces
+
+
+#: "现在别打电话，我在开会" is no opt-out for good; "不需要找网格员" asks for no one.
+_NOT_FOR_GOOD = re.compile(r"现在|今天|这会|晚上再|等会|稍后|在开会|在开车|正在|\b(?:right now|now|today|later|driving|in a meeting)\b"
+                           r"|지금|나중에|이따|운전 중|회의 중")
+_NEGATED_HUMAN = re.compile(r"(?:不需要|不用|不要|没必要|不想)(?:找|跟|和)?|\b(?:no need (?:for|to)|don't need|do not need"
+                            r"|don't want)\b|필요\s*없|안\s*해도")
 
 
 def detect_interrupt(text: str, lang: str | None = None) -> str | None:
@@ -56,9 +65,13 @@ def detect_interrupt(text: str, lang: str | None = None) -> str | None:
         return _EXACT[norm]
     for kind in INTERRUPTS:
         for phrase in _PHRASES[kind]:
-            if phrase.isascii():
-                if re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", norm):
-                    return kind
-            elif phrase in norm:
-                return kind
+            found = (re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", norm) if phrase.isascii()
+                     else re.search(re.escape(phrase), norm))
+            if not found:
+                continue
+            if kind == "opt_out" and _NOT_FOR_GOOD.search(norm):
+                return None  # "not now, I'm driving": the classifier may still ask whether they mean for good
+            if kind == "ask_human" and _NEGATED_HUMAN.search(norm[:found.start()]):
+                return None
+            return kind
     return None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from campaigns.reading import NONE, Reading, fold, is_question
+from campaigns.reading import NONE, Reading, fold, is_question, refuses
 
 __all__ = ["GAZETTEER", "NON_ANSWER", "find_places", "read_place", "strip_place_framing"]
 
@@ -113,7 +113,7 @@ def read_place(text: str, detail: str = "city") -> Reading:
     cleaned = re.sub(r"^[\s\W_]+|[\s\W_]+$", "", unicodedata_nfkc(text)).strip()
     if not cleaned or not re.search(r"[\u4e00-\u9fff가-힣]|[A-Za-z]{2,}", cleaned):
         return NONE  # empty, emoji, ㅋㅋ
-    if NON_ANSWER.search(fold(cleaned)):
+    if NON_ANSWER.search(fold(cleaned)) or refuses(norm):
         return NONE
     if is_question(norm):
         return Reading("question")

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["KINDS", "Reading", "clauses", "fold", "has_hedge", "is_question", "says_unknown"]
+__all__ = ["KINDS", "Reading", "clauses", "fold", "has_hedge", "is_question", "refuses", "says_unknown"]
 
 #: value: read plainly; hedged: read, but the resident was not sure; ambiguous: more than one reading;
 #: question: a question back; unknown: an explicit "did not measure / cannot know"; none: nothing readable.
@@ -53,7 +53,7 @@ def clauses(norm: str) -> list[str]:
 
 
 _QUESTION_WORDS = re.compile(
-    r"(?<![不没])(?:有没有|是不是|对不对|要不要|会不会|算不算)|有无|是否|真的假的|啥|什么意思|为什么|干嘛|干什么|怎么了|谁|哪位"
+    r"(?<![不没])(?:有没有|是不是|对不对|要不要|会不会|算不算)|有无|是否|真的假的|啥(?![也都]没)|什么意思|为什么|干嘛|干什么|怎么了|(?<!过)谁(?![都也])|哪位"
     r"|(?<![不没])([\u4e00-\u9fff])[不没]\1(?![不没]?\1)"
     r"|\b(?:what|why|how|do i|did i|am i|should i|is it|what do you mean)\b"
     r"|뭐라고|무슨\s*뜻|왜요|뭐요|인가요|나요\?"
@@ -67,7 +67,7 @@ def is_question(norm: str) -> bool:
 
 
 _HEDGES = re.compile(
-    r"大概|大约|差不多|左右|上下|估计|应该是|应该|可能|也许|好像|似乎|约莫|约|来着|吧\s*$|吧[?]?$|多半"
+    r"大概|大约|差不多|左右|上下|估计|应该是|应该|可能|也许|好像|似乎|约莫|约|来着|(?<!放心)(?<!好)(?<!行)(?<!对)吧\s*$|多半"
     r"|\b(?:about|around|approx(?:imately)?|roughly|maybe|probably|perhaps|possibly|i think|i guess|i believe"
     r"|i suppose|guess|ish|or so|give or take|more or less|something like|kind of|kinda|sort of|likely)\b"
     r"|几乎|\balmost\b|거의|가능성|대요$|래요$|다더라|그러더라|아마|정도|쯤|것\s*같|거\s*같|듯|약\s|대략|대충|될\s*거|거예요|걸요|겠지|인가"
@@ -98,3 +98,18 @@ _UNKNOWN = re.compile(
 def says_unknown(norm: str) -> bool:
     """"没量", "didn't measure", "안 쟀어요": an explicit unknown (for questions that allow one)."""
     return bool(_UNKNOWN.search(norm))
+
+
+_REFUSAL = re.compile(
+    r"不想说|不想讲|不想回答|不告诉你|不告诉|无可奉告|不方便说|不方便讲|不方便接|没空|没时间|在忙|忙着呢|关你什么事|关你啥事|管得着|保密|隐私"
+    r"|不是我本人|打错了|听不懂中文|不会说中文"
+    r"|\b(?:not now|busy|no english|english no|none of your business|rather not|not telling|wrong number"
+    r"|don't want to (?:say|answer|tell|talk)|do not want to (?:say|answer|tell)|won't (?:say|answer|tell)"
+    r"|i don't speak|not your business|call (?:me )?later|later please)\b"
+    r"|말하기 싫|말 안 할|말씀 못 드리겠|대답 안 할|대답하기 싫|바빠요|바쁩니다|나중에|잘못 거|영어로|중국어로|상관하지 마"
+)
+
+
+def refuses(norm: str) -> bool:
+    """"不想说", "none of your business", "바빠요": a refusal or a "not now", never an answer."""
+    return bool(_REFUSAL.search(norm))

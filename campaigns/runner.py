@@ -9,17 +9,20 @@ While a question is open, a reply that answers it is an answer, whatever the cla
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from campaigns import engine, messages
+from campaigns._confirm import read_confirmation
 from campaigns._yesno import read_yes_no
 from campaigns.answers import Accepted, NluHints, interpret
 from campaigns.engine import RunState, Step
 from campaigns.interrupts import INTERRUPTS, detect_interrupt
 from campaigns.phrases import phrase
 from campaigns.questionnaire import Questionnaire
+from campaigns.reading import fold
 
 __all__ = ["CONSEQUENTIAL", "Turn", "take_turn"]
 
@@ -27,6 +30,9 @@ __all__ = ["CONSEQUENTIAL", "Turn", "take_turn"]
 CONSEQUENTIAL = ("opt_out", "ask_human")
 _FREE_TEXT = ("place", "text")
 _KEYPAD_CONFIRM = {"1": "yes", "2": "no"}
+#: A classifier's opt-out this sure is asked back even when the reply could be an answer (a free text, or more
+#: than a word or two: "I don't want these messages" to "do you have a cough?").
+_FREE_TEXT_GUESS = 0.95
 
 
 @dataclass(frozen=True)
@@ -68,16 +74,26 @@ def _interruption(q: Questionnaire, state: RunState, text: str, hints: NluHints 
         return None, False
     free_text = (state.current is not None and state.pending_confirmation is None
                  and q.question(state.current).type in _FREE_TEXT)
-    if free_text or _answers(q, state, text, hints, keypad):
-        return None, False  # "medicine for my mother", "一千二": an answer, whatever the classifier guessed
+    if free_text:  # "medicine for my mother" is an answer; only a confident opt-out guess is asked back
+        sure = hints.intent == "opt_out" and hints.confidence >= _FREE_TEXT_GUESS
+        return (hints.intent, False) if sure else (None, False)
+    sure_guess = hints.intent == "opt_out" and hints.confidence >= _FREE_TEXT_GUESS
+    if _answers(q, state, text, hints, keypad) and not (sure_guess and not _short(text)):
+        return None, False  # "一千二": an answer, whatever the classifier guessed
     return hints.intent, False
 
 
+def _short(text: str) -> bool:
+    """A reply short enough to be only an answer ("没有", "一千二", "no"), not "I don't want these messages"."""
+    norm = fold(text)
+    return len(re.findall(r"[a-z']+", norm)) <= 1 and len(re.findall(r"[\u4e00-\u9fff가-힣]", norm)) <= 8
+
+
 def _act(q: Questionnaire, state: RunState, kind: str, text: str, hints: NluHints | None, keypad: bool,
-         context: Mapping[str, Any] | None) -> Turn:
+         context: Mapping[str, Any] | None, *, confirmed: bool = False) -> Turn:
     if kind == "opt_out":
         return Turn(engine.abandon(q, state, "opt_out", context), kind)
-    if state.current is not None and state.pending_confirmation is None:
+    if not confirmed and state.current is not None and state.pending_confirmation is None:
         question = q.question(state.current)
         if question.type == "choice" and isinstance(
                 interpret(question, text, state.language, hints, keypad=keypad), Accepted):
@@ -100,13 +116,9 @@ def _settle(q: Questionnaire, state: RunState, text: str, hints: NluHints | None
     pending = state.pending_interrupt or ""
     st = state.copy()
     st.pending_interrupt = None
-    if keypad:
-        verdict = _KEYPAD_CONFIRM.get(text.strip().rstrip("#"))
-    else:
-        reading = read_yes_no(text, confirming=True)
-        verdict = reading.value if reading.kind == "value" else None
+    verdict = read_confirmation(text, keypad=keypad)
     if verdict == "yes":
-        return _act(q, st, pending, text, hints, keypad, context)
+        return _act(q, st, pending, text, hints, keypad, context, confirmed=True)
     if verdict == "no":
         again = engine.repeat(q, st)
         return Turn(Step(again.state, None, [phrase("not_opted_out", st.language), *again.say], again.finished))
@@ -123,8 +135,10 @@ def take_turn(q: Questionnaire, state: RunState, text: str, *, hints: NluHints |
     questions (place, text) anything may be an answer ("medicine for my mother"), so only a phrase interrupts.
     ``no_input`` (nothing heard on a phone line) counts as a failed try and reprompts, whatever ``text`` is.
     """
-    if no_input:
-        return Turn(engine.no_input(q, state, context))
+    if no_input:  # silence to "do you mean…?" is no consent: the question goes on
+        st = state.copy()
+        st.pending_interrupt = None
+        return Turn(engine.no_input(q, st, context))
     if state.pending_interrupt is not None:
         explicit, _ = _interruption(q, state, text, None, keypad)
         if explicit in CONSEQUENTIAL:

@@ -12,7 +12,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from campaigns._yesno import read_yes_no
+from campaigns._confirm import read_confirmation
 from campaigns.interrupts import detect_interrupt
 from campaigns.phrases import phrase
 from dialogs.actions.common import RUN_SLOTS, hand_over, opt_out
@@ -43,7 +43,7 @@ def _explicit(tracker: Tracker, kind: str) -> bool:
     text = tracker.latest_message.get("text") or ""
     if detect_interrupt(text) == kind:
         return True
-    return tracker.get_slot("pending_interrupt") == kind and read_yes_no(text, confirming=True).value == "yes"
+    return tracker.get_slot("pending_interrupt") == kind and read_confirmation(text) == "yes"
 
 
 def _ask_back(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str) -> list[EventType]:
@@ -106,7 +106,7 @@ class ActionRespond(Action):
         resident = svc.resident_for(tracker.sender_id)
         text = tracker.latest_message.get("text") or ""
         language = svc.language_for(text, tracker.get_slot("language"), resident)
-        if pending is not None and read_yes_no(text, confirming=True).value == "no":
+        if pending is not None and read_confirmation(text) == "no":
             dispatcher.utter_message(text=phrase("not_opted_out", language))
             return [SlotSet("language", language), SlotSet("pending_interrupt", None)]
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""

@@ -41,48 +41,53 @@ class ActionStartQuestionnaire(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        svc = services()
-        text = tracker.latest_message.get("text") or ""
-        resident = svc.resident_for(tracker.sender_id)
-        language = svc.language_for(text, tracker.get_slot("language"), resident)
-        refused = [SlotSet("q_ready", False), SlotSet("language", language), SlotSet("pending_interrupt", None)]
-        if resident is None:
-            dispatcher.utter_message(text=phrase("not_registered", language))
-            return refused
-        channel = channel_of(tracker)
-        if svc.store.has_opted_out(resident.id, channel):
-            dispatcher.utter_message(text=phrase("opted_out_already", language))
-            return refused
-        q = svc.questionnaire(entity(tracker, "questionnaire") or DEFAULT_QUESTIONNAIRE)
-        if q is None:
-            dispatcher.utter_message(text=phrase("unknown_questionnaire", language))
-            return refused
-        if language not in q.languages:
-            language = resident.language if resident.language in q.languages else q.languages[0]
-        campaign = entity(tracker, "campaign")
-        try:
-            campaign_id = int(campaign) if campaign else None
-            submission_id = svc.store.start_submission(resident.id, q.id, q.version, campaign_id, channel, language)
-        except (ValueError, GridReachError):  # a garbled or unknown campaign in the trigger
-            dispatcher.utter_message(text=phrase("unknown_questionnaire", language))
-            return refused
-        previous = tracker.get_slot("q_state")
-        if tracker.get_slot("submission_id") == submission_id and previous:
-            state = engine.RunState.from_dict(previous)
-            texts = engine.repeat(q, state).say
-        else:
-            step = engine.start(q, language, svc.context_for(resident, metadata_of(tracker).get("today")))
-            state, texts = step.state, step.say
-        return [
-            SlotSet("q_ready", True),
-            SlotSet("pending_interrupt", None),
-            SlotSet("language", language),
-            SlotSet("resident_id", resident.id),
-            SlotSet("submission_id", submission_id),
-            SlotSet("q_state", state.to_dict()),
-            SlotSet("q_say", texts),
-            SlotSet("q_answer", None),
-        ]
+        return begin(dispatcher, tracker)
+
+
+def begin(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The slots that start (or resume) the questionnaire the latest message asks for (``/start_questionnaire``)."""
+    svc = services()
+    text = tracker.latest_message.get("text") or ""
+    resident = svc.resident_for(tracker.sender_id)
+    language = svc.language_for(text, tracker.get_slot("language"), resident)
+    refused = [SlotSet("q_ready", False), SlotSet("language", language), SlotSet("pending_interrupt", None)]
+    if resident is None:
+        dispatcher.utter_message(text=phrase("not_registered", language))
+        return refused
+    channel = channel_of(tracker)
+    if svc.store.has_opted_out(resident.id, channel):
+        dispatcher.utter_message(text=phrase("opted_out_already", language))
+        return refused
+    q = svc.questionnaire(entity(tracker, "questionnaire") or DEFAULT_QUESTIONNAIRE)
+    if q is None:
+        dispatcher.utter_message(text=phrase("unknown_questionnaire", language))
+        return refused
+    if language not in q.languages:
+        language = resident.language if resident.language in q.languages else q.languages[0]
+    campaign = entity(tracker, "campaign")
+    try:
+        campaign_id = int(campaign) if campaign else None
+        submission_id = svc.store.start_submission(resident.id, q.id, q.version, campaign_id, channel, language)
+    except (ValueError, GridReachError):  # a garbled or unknown campaign in the trigger
+        dispatcher.utter_message(text=phrase("unknown_questionnaire", language))
+        return refused
+    previous = tracker.get_slot("q_state")
+    if tracker.get_slot("submission_id") == submission_id and previous:
+        state = engine.RunState.from_dict(previous)
+        texts = engine.repeat(q, state).say
+    else:
+        step = engine.start(q, language, svc.context_for(resident, metadata_of(tracker).get("today")))
+        state, texts = step.state, step.say
+    return [
+        SlotSet("q_ready", True),
+        SlotSet("pending_interrupt", None),
+        SlotSet("language", language),
+        SlotSet("resident_id", resident.id),
+        SlotSet("submission_id", submission_id),
+        SlotSet("q_state", state.to_dict()),
+        SlotSet("q_say", texts),
+        SlotSet("q_answer", None),
+    ]
 
 
 class ValidateQuestionnaireForm(FormValidationAction):
@@ -114,8 +119,7 @@ class ValidateQuestionnaireForm(FormValidationAction):
         )
         metadata = metadata_of(tracker)
         if hints.intent == "start_questionnaire" and str(value).startswith("/"):
-            # a questionnaire is asked for while this one runs: this one goes on (nothing switches in the middle)
-            return {"q_answer": None, "q_state": state.to_dict(), "q_say": engine.repeat(q, state).say}
+            return _trigger_while_running(dispatcher, tracker, state, submission_id)
         resident = svc.resident_for(tracker.sender_id)
         turn = take_turn(
             q,
@@ -156,6 +160,26 @@ class ValidateQuestionnaireForm(FormValidationAction):
             "q_state": step.state.to_dict(),
             "q_say": step.say,
         }
+
+
+def _trigger_while_running(dispatcher: CollectingDispatcher, tracker: Tracker, state: engine.RunState,
+                           submission_id: int) -> dict[str, Any]:
+    """The app asks for a questionnaire while one runs (a retried call, another campaign's link). The same run goes
+    on where it was; another questionnaire or campaign, or a run the store has closed (a dropped call), starts as
+    asked, and the run it replaces is closed with its answers kept. (A resident's words never get here: an NLU
+    ``start_questionnaire`` guess is an answer to the open question.)"""
+    svc = services()
+    slots = {e["name"]: e["value"] for e in begin(dispatcher, tracker) if e.get("event") == "slot"}
+    if not slots.get("q_ready"):
+        q = svc.questionnaire(state.questionnaire_id)
+        return {"q_answer": None, "q_state": state.to_dict(),
+                "q_say": engine.repeat(q, state).say if q is not None else []}
+    if slots["submission_id"] != submission_id:
+        current = svc.store.get_submission(submission_id)
+        if current is not None and current.status == "in_progress":
+            svc.store.finish_submission(submission_id, "abandoned", None)
+    slots.pop("q_ready", None)
+    return {**slots, "q_answer": None}
 
 
 class ActionAskAnswer(Action):

@@ -126,3 +126,60 @@ def test_a_valid_answer_wins_over_a_classifier_interruption(questionnaires: dict
     work = questionnaires["work_resumption"]
     turn = take_turn(work, _at(work, "staff_count"), "一千二", hints=NluHints("repeat", 0.9))
     assert turn.interrupt is None and turn.step.accepted is not None and turn.step.accepted.value == 1200.0
+
+
+def test_silence_to_an_opt_out_question_is_no_consent(daily: Questionnaire) -> None:
+    from campaigns import NluHints
+
+    asked = take_turn(daily, _at(daily, "cough"), "blah", hints=NluHints("opt_out", 0.99)).step.state
+    silent = take_turn(daily, asked, "", no_input=True).step
+    assert silent.state.pending_interrupt is None
+    answered = take_turn(daily, silent.state, "有")
+    assert not answered.step.state.opted_out and answered.step.accepted is not None
+
+
+def test_a_repeat_while_an_opt_out_question_is_open_says_that_question(daily: Questionnaire) -> None:
+    from campaigns import NluHints
+    from campaigns.engine import repeat
+
+    asked = take_turn(daily, _at(daily, "cough"), "blah", hints=NluHints("opt_out", 0.99)).step.state
+    assert repeat(daily, asked).say == ["您是说以后不要再联系您了吗？是的话请回复「是」。"]
+
+
+def test_a_confirmed_hand_over_on_a_choice_question_hands_over(questionnaires: dict[str, Questionnaire]) -> None:
+    from campaigns import NluHints
+
+    notice = questionnaires["notice_ack"]
+    asked = take_turn(notice, _at(notice, "ack"), "blah blah", hints=NluHints("ask_human", 0.95)).step.state
+    assert asked.pending_interrupt == "ask_human"
+    done = take_turn(notice, asked, "是")
+    assert done.interrupt == "ask_human" and done.step.state.asked_human and done.step.accepted is None
+
+
+@pytest.mark.parametrize("text", ["好", "嗯", "ok", "好的，继续吧", "应该是吧"])
+def test_agreement_or_a_hedge_is_no_consent_to_opt_out(daily: Questionnaire, text: str) -> None:
+    from campaigns import NluHints
+
+    asked = take_turn(daily, _at(daily, "cough"), "blah", hints=NluHints("opt_out", 0.99)).step.state
+    assert not take_turn(daily, asked, text).step.state.opted_out
+
+
+@pytest.mark.parametrize(("text", "hints"), [
+    ("不想说", None), ("无可奉告", None), ("none of your business", None), ("안녕하세요", None),
+    ("not interested", ("opt_out", 0.95)), ("I don't want these messages", ("opt_out", 0.95)),
+])
+def test_refusals_and_greetings_are_no_answers(daily: Questionnaire, text: str, hints: Any) -> None:
+    from campaigns import NluHints
+
+    turn = take_turn(daily, _at(daily, "cough"), text, hints=NluHints(*hints) if hints else None)
+    assert turn.step.accepted is None and not turn.step.state.opted_out
+
+
+@pytest.mark.parametrize(("text", "explicit"), [
+    ("别再打了", "opt_out"), ("别 再 打 了", "opt_out"), ("不要联系我妈，她在住院", None), ("别给我打针", None),
+    ("现在别打电话，我在开会", None), ("不需要找网格员", None), ("找网格员", "ask_human"),
+])
+def test_stop_phrases_are_read_for_good_only(text: str, explicit: str | None) -> None:
+    from campaigns.interrupts import detect_interrupt
+
+    assert detect_interrupt(text) == explicit

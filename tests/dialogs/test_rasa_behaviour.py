@@ -145,3 +145,31 @@ def test_opt_out_with_nothing_running_is_recorded(stack: Stack) -> None:
     assert any("不再打扰" in t for t in stack.texts(sender, "以后别再打了"))
     assert stack.store.has_opted_out(stack.residents["直接退订"], "test")
     assert stack.store.latest_submission(stack.residents["直接退订"]) is None
+
+
+def test_a_questionnaire_guessed_from_an_answer_never_switches_the_running_one(stack: Stack) -> None:
+    sender = stack.fresh("开车来的")
+    stack.texts(sender, start_message("traveller"))
+    stack.texts(sender, "武汉")
+    stack.texts(sender, "昨天")
+    stack.texts(sender, "开车")  # "by car": the classifier may say start_questionnaire; it is the answer
+    sub = stack.store.latest_submission(stack.residents["开车来的"])
+    assert sub is not None and sub.questionnaire_id == "traveller" and sub.answers["transport"].value == "car"
+
+
+def test_the_same_trigger_resumes_and_another_one_replaces_the_running_run(stack: Stack) -> None:
+    sender = stack.fresh("换问卷")
+    resident = stack.residents["换问卷"]
+    stack.texts(sender, start_message("daily_health"))
+    stack.texts(sender, "36度5")
+    again = stack.texts(sender, start_message("daily_health"))  # a retried call: where it was
+    assert any("咳嗽" in t for t in again), again
+    first = stack.store.latest_submission(resident)
+    assert first is not None and first.questionnaire_id == "daily_health"
+    other = stack.texts(sender, start_message("traveller"))  # the app asks for another questionnaire
+    assert any("哪个城市" in t for t in other), other
+    closed = stack.store.get_submission(first.id)
+    assert closed is not None and closed.status == "abandoned" and closed.answers["temperature"].value == 36.5
+    stack.texts(sender, "上海")
+    now = stack.store.latest_submission(resident)
+    assert now is not None and now.questionnaire_id == "traveller" and now.answers["origin"].value == "上海"
