@@ -31,7 +31,7 @@ __all__ = ["load_directory", "load_questionnaire", "parse_questionnaire", "read_
 _TOP = ("id", "version", "title", "languages", "questions", "intro", "derived", "risk", "closing")
 _COMMON = ("key", "type", "prompt", "reprompt", "required", "when", "max_tries", "confirm_below")
 _BY_TYPE = {"number": ("unit", "min", "max", "decimals", "allow_unknown"), "choice": ("choices",),
-            "date": ("allow_unknown",), "place": ("detail",)}
+            "place": ("detail",)}
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -150,7 +150,7 @@ def _question(c: chk.Checker, seq: CommentedSeq, i: int, item: Any, langs: tuple
     extra: dict[str, Any] = {}
     if qtype == "number":
         extra = _number(c, node)
-    if qtype in ("number", "date"):
+    if qtype == "number":
         extra["allow_unknown"] = c.get(node, "allow_unknown", bool, default=False)
     if qtype == "place":
         extra["detail"] = c.get(node, "detail", str, default="city")
