@@ -16,7 +16,7 @@ from campaigns.answers import Accepted, NluHints, interpret
 from campaigns.phrases import phrase
 from campaigns.questionnaire import CONTEXT_NAMES, Question, Questionnaire
 
-__all__ = ["AnswerRecord", "RunState", "Step", "abandon", "answer", "assess", "repeat", "start"]
+__all__ = ["AnswerRecord", "RunState", "Step", "abandon", "answer", "assess", "repeat", "start", "today"]
 
 STATUSES = ("in_progress", "complete", "partial", "abandoned")
 _CONFIRM_KEYPAD = {"1": "yes", "2": "no"}
@@ -89,7 +89,8 @@ class Step:
     risk: str | None = None
 
 
-def _today(context: Mapping[str, Any] | None) -> date:
+def today(context: Mapping[str, Any] | None) -> date:
+    """The run's day: ``context["today"]`` (a date or ISO text) when given, else the clock's."""
     value = (context or {}).get("today")
     if isinstance(value, date):
         return value
@@ -176,7 +177,7 @@ def answer(q: Questionnaire, state: RunState, text: str, *, hints: NluHints | No
     question = q.question(st.current)
     if st.pending_confirmation is not None:
         return _confirm(q, st, question, text, hints, confidence, keypad, context)
-    result = interpret(question, text, st.language, hints, _today(context), keypad=keypad)
+    result = interpret(question, text, st.language, hints, today(context), keypad=keypad)
     if not isinstance(result, Accepted):
         return _failed(q, st, question, messages.reason_text(question, result.reason, st.language),
                        context)
@@ -199,7 +200,7 @@ def _confirm(q: Questionnaire, st: RunState, question: Question, text: str,
     if verdict == "yes":
         return _commit(q, st, question, pending["value"], pending["raw"], 1.0, context)
     if question.type not in ("yes_no", "yes_no_unsure") and not keypad:
-        fresh = interpret(question, text, st.language, hints, _today(context))
+        fresh = interpret(question, text, st.language, hints, today(context))
         if isinstance(fresh, Accepted) and fresh.value != pending["value"]:
             st.pending_confirmation = None  # "不是，三十八度": a new answer replaces it
             return answer(q, st, text, hints=hints, confidence=confidence, context=context)

@@ -47,18 +47,20 @@ class Turn:
     interrupt: str | None = None
 
 
-def _answers(q: Questionnaire, state: RunState, text: str, hints: NluHints | None, keypad: bool) -> bool:
+def _answers(q: Questionnaire, state: RunState, text: str, hints: NluHints | None, keypad: bool,
+             context: Mapping[str, Any] | None = None) -> bool:
     """True when ``text`` is a valid answer to the open question (or a yes/no to an open confirmation)."""
     if state.current is None:
         return False
     if state.pending_confirmation is not None:
         return (keypad and text.strip().rstrip("#") in _KEYPAD_CONFIRM) or read_yes_no(text, confirming=True).usable
     question = q.question(state.current)
-    return isinstance(interpret(question, text, state.language, hints, keypad=keypad), Accepted)
+    today = engine.today(context)  # "지난 일요일" reads against the run's day, as the answer itself will be
+    return isinstance(interpret(question, text, state.language, hints, today, keypad=keypad), Accepted)
 
 
 def _interruption(q: Questionnaire, state: RunState, text: str, hints: NluHints | None,
-                  keypad: bool) -> tuple[str | None, bool]:
+                  keypad: bool, context: Mapping[str, Any] | None = None) -> tuple[str | None, bool]:
     """The interruption asked for, and whether it was asked for explicitly (a phrase, a key)."""
     if keypad:
         key = text.strip().rstrip("#")
@@ -78,7 +80,7 @@ def _interruption(q: Questionnaire, state: RunState, text: str, hints: NluHints 
         sure = hints.intent == "opt_out" and hints.confidence >= _FREE_TEXT_GUESS
         return (hints.intent, False) if sure else (None, False)
     sure_guess = hints.intent == "opt_out" and hints.confidence >= _FREE_TEXT_GUESS
-    if _answers(q, state, text, hints, keypad) and not (sure_guess and not _short(text)):
+    if _answers(q, state, text, hints, keypad, context) and not (sure_guess and not _short(text)):
         return None, False  # "一千二": an answer, whatever the classifier guessed
     return hints.intent, False
 
@@ -140,13 +142,13 @@ def take_turn(q: Questionnaire, state: RunState, text: str, *, hints: NluHints |
         st.pending_interrupt = None
         return Turn(engine.no_input(q, st, context))
     if state.pending_interrupt is not None:
-        explicit, _ = _interruption(q, state, text, None, keypad)
+        explicit, _ = _interruption(q, state, text, None, keypad, context)
         if explicit in CONSEQUENTIAL:
             st = state.copy()
             st.pending_interrupt = None
             return _act(q, st, explicit, text, hints, keypad, context)
         return _settle(q, state, text, hints, confidence, keypad, context)
-    kind, explicit_ = _interruption(q, state, text, hints, keypad)
+    kind, explicit_ = _interruption(q, state, text, hints, keypad, context)
     if kind in CONSEQUENTIAL and not explicit_:
         st = state.copy()
         st.pending_interrupt = kind

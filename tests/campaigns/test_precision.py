@@ -128,6 +128,23 @@ def test_a_valid_answer_wins_over_a_classifier_interruption(questionnaires: dict
     assert turn.interrupt is None and turn.step.accepted is not None and turn.step.accepted.value == 1200.0
 
 
+@pytest.mark.parametrize("day", [date(2026, 3, 10), date(2026, 12, 7)])  # a Tuesday, a Monday
+def test_whether_a_reply_answers_is_judged_on_the_run_s_day(questionnaires: dict[str, Questionnaire],
+                                                            day: date) -> None:
+    """"지난 일요일" is unclear on a Monday (yesterday, or a week before?) but clear on a Tuesday: whether it
+    answers, and so outweighs the classifier's guess, is read against the run's day, not the clock's."""
+    from campaigns import NluHints
+
+    traveller = questionnaires["traveller"]
+    turn = take_turn(traveller, _at(traveller, "arrival_date", "ko"), "지난 일요일",
+                     hints=NluHints("opt_out", 0.41), context={"today": day})
+    if day.weekday() == 1:
+        assert turn.interrupt is None and turn.step.accepted is not None
+        assert turn.step.accepted.value == "2026-03-08"
+    else:
+        assert turn.step.accepted is None and turn.interrupt == "confirm_opt_out"
+
+
 def test_silence_to_an_opt_out_question_is_no_consent(daily: Questionnaire) -> None:
     from campaigns import NluHints
 

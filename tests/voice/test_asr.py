@@ -14,7 +14,10 @@ from typing import Any
 
 import pytest
 
+from campaigns.answers import Accepted, interpret
+from campaigns.loader import load_directory
 from campaigns.normalize import parse_temperature, parse_yes_no
+from gridreach_app.model import PROJECT_ROOT
 from tests.voice.conftest import feed_frames
 from voice_caller.asr import Endpointing, Heard, Listener, SpeechModels, default_model_paths
 from voice_caller.audio import ULAW_SILENCE, ulaw_frames
@@ -22,6 +25,7 @@ from voice_caller.errors import SpeechModelMissing
 from voice_caller.grammar import grammar_for
 
 YES_NO: dict[str, Any] = {"type": "yes_no", "language": "ko", "options": [], "min": None, "max": None, "unit": None}
+QUESTIONNAIRES = PROJECT_ROOT / "campaigns" / "questionnaires"
 TEMPERATURE: dict[str, Any] = {"type": "number", "language": "ko", "options": [], "min": 34.0, "max": 43.0, "unit": "celsius"}
 
 
@@ -105,6 +109,25 @@ def test_korean_yes_and_no_over_the_phone(speech_models: SpeechModels, phone_spe
     print(f"\n{said!r} → {heard.text!r} (confidence {heard.confidence:.2f}, grammar {heard.grammar})")
     assert parse_yes_no(heard.text, "ko") == meaning
     assert 0.0 < heard.confidence <= 1.0 and heard.words
+
+
+@pytest.mark.parametrize(("said", "meaning"), [("아뇨", "no"), ("아니요", "no"), ("네", "yes"), ("없어요", "no"),
+                                                ("있어요", "yes")])
+def test_a_spoken_korean_answer_is_never_stored_wrong_without_a_check(
+        speech_models: SpeechModels, phone_speech: Callable[..., bytes], said: str, meaning: str) -> None:
+    """Every yes / no question of the daily screening, the negatively framed "맛이나 냄새를 잘 못 느낍니까?" too:
+    what Vosk hears is read as the resident meant it, or asked again, or its confidence is low enough that the
+    engine asks "…, 맞습니까?" first. (A dialect "아이오" in the grammar once made 아뇨 unreadable to the negative
+    question and 있어요 a confident "no".)"""
+    questions = [q for q in load_directory(QUESTIONNAIRES)["daily_health"].questions if q.type == "yes_no"]
+    heard = hear(speech_models, phone_speech(said), YES_NO)
+    print(f"\n{said!r} → {heard.text!r} (confidence {heard.confidence:.2f})")
+    for question in questions:
+        result = interpret(question, heard.text, "ko")
+        wrong = isinstance(result, Accepted) and result.value != meaning
+        assert not wrong or heard.confidence < question.confirm_below, (question.key, heard.text, result)
+        if said in ("아뇨", "네"):  # the plain answers the phone call e2e relies on
+            assert isinstance(result, Accepted) and result.value == meaning, (question.key, heard.text, result)
 
 
 def test_a_spoken_korean_temperature_is_never_stored_wrong_without_a_check(
