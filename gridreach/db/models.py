@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -334,3 +335,42 @@ class ServiceWindow(Base):
     external_id = Column(String(200), nullable=False)
     opened_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     sent = Column(Integer, nullable=False, default=0)
+
+
+# ---- binding and replay protection (0003) ---------------------------------------------------------------------
+class LimitedAttempt(Base):
+    """One counted try of something limited (binding with a code): the limiter counts these rows in its window.
+
+    A try is reserved before it is checked and kept when it failed; a success or a refused try deletes its row,
+    so the table never holds more rows than the overall limit of each scope allows."""
+
+    __tablename__ = "limited_attempts"
+    __table_args__ = (Index("ix_limited_attempts_scope_subject", "scope", "subject"),)
+    id = Column(Integer, primary_key=True)
+    scope = Column(String(64), nullable=False)
+    subject = Column(String(200), nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class SeenNonce(Base):
+    """A signed callback's (timestamp, nonce), kept for the signature's validity window to refuse a replay."""
+
+    __tablename__ = "seen_nonces"
+    __table_args__ = (UniqueConstraint("scope", "nonce_key"),)
+    id = Column(Integer, primary_key=True)
+    scope = Column(String(64), nullable=False)
+    nonce_key = Column(String(64), nullable=False)
+    body_hash = Column(String(64), nullable=False)
+    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
+
+
+class PendingCampaign(Base):
+    """The campaign a person opened (a deep link) before their account was bound; started once they bind."""
+
+    __tablename__ = "pending_campaigns"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    external_id = Column(String(200), nullable=False)
+    campaign_id = Column(Integer, _fk("campaigns.id"), nullable=False, index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
