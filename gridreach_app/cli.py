@@ -98,6 +98,26 @@ def cmd_call(settings: Settings, args: argparse.Namespace) -> int:
                                 questionnaire=args.questionnaire, campaign=args.campaign))
 
 
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    from gridreach.store.retention import RetentionPolicy
+
+    policy = RetentionPolicy.from_env(os.environ)
+    trackers = args.trackers or _default_trackers(settings)
+    report = _store(settings).purge(policy, tracker_url=trackers, dry_run=args.dry_run)
+    verb = "将删除" if args.dry_run else "已删除"
+    print(f"{verb}: 对话记录 {report.conversations} 段（{report.tracker_events} 条事件），"
+          f"消息去重记录 {report.message_ids} 条，发件箱 {report.outbox} 条")
+    print(f"保留期限: 对话 {policy.trackers_days} 天（活动结束后起算），去重记录 {policy.message_ids_days} 天，"
+          f"发件箱 {policy.outbox_days} 天" + ("" if trackers else "；未找到对话存储（--trackers URL）"))
+    return 0
+
+
+def _default_trackers(settings: Settings) -> str | None:
+    """The embedded runtime's tracker store, ``<home>/trackers.db``, when it exists."""
+    path = settings.home / "trackers.db"
+    return f"sqlite:///{path}" if path.is_file() else None
+
+
 def cmd_nlu_report(settings: Settings, args: argparse.Namespace) -> int:
     from gridreach_app.nlu_report import write_report
 
@@ -175,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("nlu-report", help="evaluate NLU on the held-out sets, write reports/nlu/").set_defaults(
         func=cmd_nlu_report
     )
+    p = sub.add_parser("purge", help="delete what the retention policy no longer keeps (GRIDREACH_RETAIN_*_DAYS)")
+    p.add_argument("--trackers", metavar="URL", help="Rasa's SQL tracker store (default: <home>/trackers.db)")
+    p.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
+    p.set_defaults(func=cmd_purge)
     add_channel_commands(sub)  # serve, notice, screen, code, robot add, groups
     return parser
 
@@ -183,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Rasa's usage telemetry would try to reach the internet from every process we start: off unless asked for.
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.umask(0o077)  # databases, trackers, logs and caches hold residents' data: readable by this user only
     args = build_parser().parse_args(argv)
     if not args.verbose:  # a grid worker's terminal shows GridReach's output, not library deprecations
         warnings.filterwarnings("ignore")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,9 +12,22 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
-__all__ = ["make_engine", "session_scope"]
+__all__ = ["make_engine", "private_file", "session_scope"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` (and its directory) readable by this user only, or take group / other access away from it.
+
+    Residents' answers live in it; SQLite gives its ``-wal`` and ``-shm`` files the database file's permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        info = path.stat()
+        if info.st_mode & 0o077 and info.st_uid == os.getuid():
+            path.chmod(0o600)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -30,7 +44,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     database = parsed.database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(database).expanduser())
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
     connect_args.setdefault("check_same_thread", False)

@@ -15,12 +15,14 @@ from gridreach.store.geography import GeographyMixin
 from gridreach.store.outreach import OutreachMixin
 from gridreach.store.reports import ReportsMixin
 from gridreach.store.residents import ResidentsMixin
+from gridreach.store.retention import RetentionMixin
 from gridreach.store.submissions import SubmissionsMixin
 
 __all__ = ["Store"]
 
 
-class Store(GeographyMixin, ResidentsMixin, SubmissionsMixin, OutreachMixin, ChannelsMixin, ReportsMixin):
+class Store(GeographyMixin, ResidentsMixin, SubmissionsMixin, OutreachMixin, ChannelsMixin, ReportsMixin,
+            RetentionMixin):
     """All reads and writes of GridReach data. Build with ``Store.from_url`` or ``Store(engine)``."""
 
     def __init__(self, engine: Engine) -> None:
