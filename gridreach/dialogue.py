@@ -7,7 +7,9 @@ is always a person, never a group chat. ``OnceOnly`` wraps any of them so a rede
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from gridreach.errors import GridReachError
@@ -51,13 +53,14 @@ class OnceOnly:
     Channels redeliver (WeChat retries a callback three times with the same MsgId; webhooks are retried after a
     timeout). A message whose ``metadata["message_id"]`` was already claimed on that channel is answered with no
     replies instead of being taken as the answer to the next question. When handling fails the claim is
-    released, so the channel's redelivery is handled; a process killed mid-turn loses that one turn, and the
-    questionnaire asks its current question again on the resident's next message.
+    released, so the channel's redelivery is handled; the claim of a process killed mid-turn expires after
+    ``lease``, and a redelivery after that is handled (one sooner is answered with nothing).
     """
 
-    def __init__(self, inner: Dialogue, store: Store) -> None:
+    def __init__(self, inner: Dialogue, store: Store, lease: timedelta = timedelta(minutes=2)) -> None:
         self.inner = inner
         self.store = store
+        self.lease = lease
 
     async def handle(
         self, sender_id: str, text: str, channel: str, metadata: dict[str, Any] | None = None
@@ -65,10 +68,14 @@ class OnceOnly:
         message_id = (metadata or {}).get("message_id")
         if message_id is None:
             return await self.inner.handle(sender_id, text, channel, metadata)
-        if not self.store.claim_message(channel, str(message_id)):
+        # the store is called off the event loop (it serves webhooks); a claim whose process died (kill -9)
+        # expires after ``lease`` and the redelivery is handled; a finished one stays ignored
+        if not await asyncio.to_thread(self.store.claim_message, channel, str(message_id), self.lease):
             return []
         try:
-            return await self.inner.handle(sender_id, text, channel, metadata)
+            replies = await self.inner.handle(sender_id, text, channel, metadata)
         except BaseException:
-            self.store.release_message(channel, str(message_id))  # let the redelivery be handled
+            await asyncio.shield(asyncio.to_thread(self.store.release_message, channel, str(message_id)))
             raise
+        await asyncio.to_thread(self.store.finish_message, channel, str(message_id))
+        return replies

@@ -206,6 +206,12 @@ class InboundMessage(Base):
     channel = Column(String(32), nullable=False)
     external_id = Column(String(200), nullable=False)
     received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # 0004: a claim holds a lease until it is finished; an expired unfinished claim is taken by the redelivery.
+    # ``progress`` records the side effects already done (step -> result), so a retry does each only once.
+    claimed_at = Column(DateTime(timezone=True), nullable=True)
+    lease_until = Column(DateTime(timezone=True), nullable=True)
+    done = Column(Boolean, nullable=False, default=False, server_default="1")
+    progress = Column(JSON, nullable=True)
 
 
 class Notice(Base):
