@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gridreach.db.models import (
@@ -23,27 +24,76 @@ from gridreach.errors import NotFound, StorageError
 from gridreach.store._base import StoreBase, aware, aware_now
 from gridreach.views import AuditEntry, ContactAttemptView, ReceiptView
 
+CLAIM_LEASE = timedelta(minutes=5)
+ClaimState = Literal["claimed", "done", "busy"]
+
 
 class OutreachMixin(StoreBase):
-    # ---- inbound delivery dedupe ---------------------------------------------------
-    def claim_message(self, channel: str, external_id: str) -> bool:
-        """True the first time a (channel, message id) is seen; False for a redelivery."""
+    # ---- inbound delivery dedupe: claims with a lease, and the side effects already done ----------------
+    def claim_message(self, channel: str, external_id: str, lease: timedelta = CLAIM_LEASE) -> bool:
+        """True when the caller now holds the (channel, message id): the first time it is seen, or again when an
+        earlier claim was neither finished nor released and its ``lease`` ran out (its process died). False for a
+        finished message (a redelivery) and for one another holder is still working on. The holder calls
+        ``finish_message`` when done, or ``release_message`` when handling failed."""
+        return self.claim_inbound(channel, external_id, lease) == "claimed"
+
+    def claim_inbound(self, channel: str, external_id: str, lease: timedelta = CLAIM_LEASE) -> ClaimState:
+        """``claim_message`` telling why not: ``"done"`` (finished: ignore it) or ``"busy"`` (held under a live
+        lease: ask for a later redelivery)."""
+        now = utcnow()
         with self._write() as session:
             try:
                 with session.begin_nested():
-                    session.add(InboundMessage(channel=channel, external_id=external_id))
+                    session.add(InboundMessage(channel=channel, external_id=external_id, claimed_at=now,
+                                               lease_until=now + lease, done=False))
+                return "claimed"
             except IntegrityError:
-                return False
-            return True
+                pass
+            taken = session.execute(
+                update(InboundMessage)
+                .where(*_claim_of(channel, external_id), InboundMessage.done.is_(False),
+                       or_(InboundMessage.lease_until.is_(None), InboundMessage.lease_until <= now))
+                .values(claimed_at=now, lease_until=now + lease)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if taken:
+                return "claimed"
+            done = session.execute(select(InboundMessage.done).where(*_claim_of(channel, external_id))).scalar()
+            return "busy" if done is False else "done"
 
-    def release_message(self, channel: str, external_id: str) -> None:
-        """Forget a claimed message whose handling failed, so that its redelivery is handled."""
+    def finish_message(self, channel: str, external_id: str) -> None:
+        """The message was handled: every later redelivery is ignored."""
         with self._write() as session:
             session.execute(
-                delete(InboundMessage).where(
-                    InboundMessage.channel == channel, InboundMessage.external_id == external_id
-                )
-            )
+                update(InboundMessage).where(*_claim_of(channel, external_id))
+                .values(done=True, lease_until=None).execution_options(synchronize_session=False))
+
+    def release_message(self, channel: str, external_id: str) -> None:
+        """Handling failed: the redelivery is handled at once. The progress recorded so far is kept, so the
+        retry skips the side effects already done."""
+        with self._write() as session:
+            session.execute(
+                update(InboundMessage).where(*_claim_of(channel, external_id))
+                .values(done=False, lease_until=None).execution_options(synchronize_session=False))
+
+    def message_progress(self, channel: str, external_id: str) -> dict[str, Any]:
+        """The steps of a claimed message already done (step name -> its recorded result)."""
+        with self._read() as session:
+            progress = session.execute(
+                select(InboundMessage.progress).where(*_claim_of(channel, external_id))).scalar()
+            return dict(progress or {})
+
+    def record_message_step(self, channel: str, external_id: str, step: str, result: Any = None) -> None:
+        """Record that ``step`` of a claimed message was done (``result``: JSON, what a retry gets back).
+        Raises ``NotFound`` when the message was never claimed."""
+        with self._write() as session:
+            query = select(InboundMessage).where(*_claim_of(channel, external_id))
+            if self.dialect == "postgresql":
+                query = query.with_for_update()
+            row = session.execute(query).scalar_one_or_none()
+            if row is None:
+                raise NotFound(f"message {external_id!r} on {channel} was not claimed")
+            row.progress = {**(row.progress or {}), step: result}
 
     # ---- contact attempts ----------------------------------------------------------
     def record_contact_attempt(
@@ -212,6 +262,10 @@ class OutreachMixin(StoreBase):
             if ended:
                 attempt.ended_at = utcnow()
             return True
+
+
+def _claim_of(channel: str, external_id: str) -> tuple[Any, Any]:
+    return InboundMessage.channel == channel, InboundMessage.external_id == external_id
 
 
 def _receipt(session: Any, notice_id: int, resident_id: int) -> Any:
