@@ -305,8 +305,8 @@ class CallSession:
         if audio is not None:
             return audio
         self.result.live_syntheses += 1
-        try:
-            return await self.speaker.say(text, language)
+        try:  # not prepared ahead: it may repeat an answer ("…37.5度，对吗？"), so it is not kept on disk
+            return await self.speaker.say(text, language, keep=False)
         except GridReachError as exc:  # synthesis failed: the resident hears nothing of this text
             log.warning("call %s: synthesis failed (%s)", self.ctx.call_sid, type(exc).__name__)
             return b""

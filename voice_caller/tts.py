@@ -220,8 +220,11 @@ class Speaker:
             raise
 
     # ------------------------------------------------------------- synthesis
-    async def say(self, text: str, language: str) -> bytes:
-        """``text`` as 8 kHz μ-law: from the cache, or synthesised in a worker process (then cached)."""
+    async def say(self, text: str, language: str, *, keep: bool = True) -> bytes:
+        """``text`` as 8 kHz μ-law: from the cache, or synthesised in a worker process (then cached).
+
+        ``keep=False`` for a text that may hold a resident's answer ("您说的是37.5度，对吗？"): it is synthesised and
+        said, never written to the cache on disk."""
         if not text or not text.strip():
             raise SynthesisError("nothing to say: the text is empty")
         audio = self.cached(text, language)
@@ -230,7 +233,7 @@ class Speaker:
         if self._closed:
             raise SynthesisError("the speaker is closed")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._synthesise, text, language)
+        return await loop.run_in_executor(self._executor, self._synthesise, text, language, keep)
 
     async def prepare(self, texts: Iterable[str], language: str) -> int:
         """Synthesise every text not yet cached; returns how many were synthesised.
@@ -244,7 +247,7 @@ class Speaker:
                                  f"({failed[0]})")
         return len(missing)
 
-    def _synthesise(self, text: str, language: str) -> bytes:
+    def _synthesise(self, text: str, language: str, keep: bool = True) -> bytes:
         audio = self.cached(text, language)  # another thread or process may have made it meanwhile
         if audio is not None:
             return audio
@@ -256,7 +259,8 @@ class Speaker:
                 reasons.append(exc.reason)
                 log.warning("speech synthesis failed (%s); worker restarted", exc.reason)
                 continue
-            self._store(text, language, audio)
+            if keep:
+                self._store(text, language, audio)
             with self._lock:
                 self.synthesised += 1
             return audio

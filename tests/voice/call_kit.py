@@ -136,6 +136,7 @@ class FakeSpeaker:
                  long: set[str] | None = None) -> None:
         self.cache, self.broken, self.long = cache or set(), broken or set(), long or set()
         self.synthesised: list[str] = []
+        self.kept: list[str] = []  # what a real speaker would have written to its cache on disk
 
     def _audio(self, text: str) -> bytes:
         return b"\x7f" * (8000 * 4 if text in self.long else 800)  # 4 s or 100 ms
@@ -143,10 +144,12 @@ class FakeSpeaker:
     def cached(self, text: str, language: str) -> bytes | None:
         return self._audio(text) if text in self.cache else None
 
-    async def say(self, text: str, language: str) -> bytes:
+    async def say(self, text: str, language: str, *, keep: bool = True) -> bytes:
         if text in self.broken:
             raise SynthesisError("engine hung")
         self.synthesised.append(text)
+        if keep:
+            self.kept.append(text)
         return self._audio(text)
 
 

@@ -252,6 +252,7 @@ async def test_cached_prompts_are_not_synthesised_during_the_call(store: Any) ->
     done = await call(store, dialogue, resident, speaker=speaker)
     assert len(speaker.synthesised) == 1 and "幸福社区" in speaker.synthesised[0]  # only the greeting
     assert done["result"].live_syntheses == 1
+    assert speaker.kept == []  # what was not prepared may hold an answer: never written to the speech cache
 
 
 async def test_a_failed_dialogue_turn_is_retried_once_with_the_same_message_id(store: Any) -> None:

@@ -78,6 +78,16 @@ async def test_a_cached_text_is_not_synthesised_again(speaker: Speaker, tmp_path
     assert not list((tmp_path / "cache").rglob("*.part"))  # written by rename, nothing half-written left
 
 
+async def test_a_text_that_may_hold_an_answer_is_said_but_never_kept(speaker: Speaker, tmp_path: Path) -> None:
+    """Confirmations repeat answers ("삼십칠 점 오 도, 맞습니까?"): said, not written to the cache on disk."""
+    confirmation = "삼십칠 점 오 도, 맞습니까?"
+    audio = await speaker.say(confirmation, "ko", keep=False)
+    assert len(audio) > 8000 * 0.5 and speaker.cached(confirmation, "ko") is None
+    assert not [p for p in speaker.cache_dir.rglob("*") if p.is_file()]  # nothing on disk at all
+    await speaker.say("네", "ko")  # a fixed prompt is kept
+    assert len([p for p in speaker.cache_dir.rglob("*") if p.is_file()]) == 1
+
+
 async def test_prepare_synthesises_only_what_is_missing(speaker: Speaker) -> None:
     texts = ["네", "아니요", "네", "  "]
     assert await speaker.prepare(texts, "ko") == 2
