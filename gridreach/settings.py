@@ -21,6 +21,7 @@ __all__ = ["LANGUAGES", "Settings", "mask_url"]
 LANGUAGES = ("zh", "en", "ko")
 DIALOGUE_MODES = ("embedded", "remote")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+ENVIRONMENTS = ("development", "test", "production")
 DB_SCHEMES = ("sqlite", "postgresql")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +35,7 @@ ENV_KEYS: dict[str, tuple[str, ...]] = {
     "model_dir": ("GRIDREACH_MODEL_DIR",),
     "default_language": ("GRIDREACH_LANGUAGE",),
     "log_level": ("GRIDREACH_LOG_LEVEL",),
+    "environment": ("GRIDREACH_ENV",),
 }
 
 
@@ -66,6 +68,8 @@ class Settings:
     model_dir: Path = PROJECT_ROOT / "models"
     default_language: str = "zh"
     log_level: str = "INFO"
+    #: ``production`` refuses what is only acceptable on a laptop (WeChat plaintext callbacks, ...).
+    environment: str = "development"
 
     def __post_init__(self) -> None:
         home = Path(self.home)
@@ -95,6 +99,8 @@ class Settings:
             raise ConfigError("default_language", f"must be one of {', '.join(LANGUAGES)}")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigError("environment", f"must be one of {', '.join(ENVIRONMENTS)}")
 
     def __repr__(self) -> str:
         return (
@@ -105,6 +111,11 @@ class Settings:
         )
 
     __str__ = __repr__
+
+    @property
+    def production(self) -> bool:
+        """``GRIDREACH_ENV=production``."""
+        return self.environment == "production"
 
     @property
     def database_url_masked(self) -> str:
@@ -129,7 +140,8 @@ class Settings:
             values["home"] = Path(raw["home"]).expanduser()
         if "model_dir" in raw:
             values["model_dir"] = Path(raw["model_dir"]).expanduser()
-        for name in ("database_url", "dialogue_mode", "rasa_url", "default_language", "log_level"):
+        for name in ("database_url", "dialogue_mode", "rasa_url", "default_language", "log_level",
+                     "environment"):
             if name in raw:
                 values[name] = raw[name].lower() if name == "dialogue_mode" else raw[name]
         if "action_server_port" in raw:

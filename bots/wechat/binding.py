@@ -1,30 +1,32 @@
-"""Binding a WeChat openid to a resident: phone number plus a one-time code, or plus the grid worker's code.
+"""Binding a WeChat openid to a resident: the phone number plus a one-time code from their grid worker.
 
-* ``13800138000 12345678``: the 8-digit one-time code a grid worker issued for that resident
-  (``Store.redeem_link_code``, one use) - the phone must be the resident's;
-* ``13800138000 K7M2QX``: the grid worker's 6-character code (``Store.worker_by_code``) - the phone must belong to
-  a resident of that worker's grid, and that resident must not be bound to another WeChat account yet (the
-  worker's code is shared widely: it may open an account, never take one over; moving to a new account needs a
-  one-time code).
+``13800138000 12345678``: the 8-digit one-time code a grid worker issued for that resident (Telegram ``/code
+<phone>`` or ``gridreach code --phone``), redeemed once (``Store.redeem_link_code``); the phone must be the code's
+resident's. The resident's own binding makes this account their only WeChat account (any other is evicted, audited).
 
-Failed tries are counted per openid (in this process) so that codes cannot be guessed quickly.
+The grid worker's shared 6-character code no longer binds anyone (it let whoever had it bind as a neighbour):
+a message with one is answered with how to get a one-time code, and nothing is looked up.
+
+Tries are limited in the database (``Store.reserve_attempt``, scope ``bind:wechat``), per openid and overall,
+shared by every process; a success does not reset a counter. Wrong, used and expired codes, and a phone that does
+not match, are answered alike; no name is shown before the binding is done.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from gridreach.errors import LinkCodeError
 from gridreach.phones import mask_phone, normalize_phone
 from gridreach.store import Store
+from gridreach.store.binding import AttemptLimit
 from gridreach.views import ResidentView
 
-__all__ = ["BindRequest", "BindResult", "Binder", "parse_binding"]
+__all__ = ["SCOPE", "BindRequest", "BindResult", "Binder", "parse_binding"]
 
 CHANNEL = "wechat"
+SCOPE = "bind:wechat"
 _MOBILE = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?(1[3-9]\d(?:[\s-]?\d){8})(?!\d)")
 _LINK_CODE = re.compile(r"(?<![0-9A-Za-z])(\d{8})(?![0-9A-Za-z])")
 _WORKER_CODE = re.compile(r"(?<![0-9A-Za-z])([A-Za-z0-9]{6})(?![0-9A-Za-z])")
@@ -34,12 +36,13 @@ _WORKER_CODE = re.compile(r"(?<![0-9A-Za-z])([A-Za-z0-9]{6})(?![0-9A-Za-z])")
 class BindRequest:
     phone: str  # as typed, digits only
     code: str
-    kind: str  # "link" (8-digit one-time code) | "worker" (grid worker's code)
+    kind: str  # "link" (8-digit one-time code) | "worker" (the retired 6-character grid worker's code)
 
 
 @dataclass(frozen=True)
 class BindResult:
-    """``reason`` is a key of ``bots.wechat.texts`` (``bound`` on success)."""
+    """``reason`` is a key of ``bots.wechat.texts``: ``bound`` on success; ``not_valid`` for every wrong, used or
+    expired code and every phone that does not match; ``too_many``, ``bad_phone``, ``worker_code``."""
 
     reason: str
     resident: ResidentView | None = None
@@ -68,59 +71,29 @@ def parse_binding(text: str) -> BindRequest | None:
 
 
 class Binder:
-    """Binds openids to residents; at most ``max_failures`` failed tries per openid per ``period`` seconds."""
+    """Binds openids to residents with one-time codes, within the database-backed attempt limits.
 
-    def __init__(self, store: Store, max_failures: int = 5, period: float = 3600.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    Blocking (database calls): call it off the event loop."""
+
+    def __init__(self, store: Store, limit: AttemptLimit | None = None) -> None:
         self.store = store
-        self.max_failures = max_failures
-        self.period = period
-        self._clock = clock
-        self._failures: dict[str, list[float]] = {}
+        self.limit = limit or AttemptLimit()
 
     def bind(self, openid: str, request: BindRequest) -> BindResult:
-        if self._blocked(openid):
-            return BindResult("too_many")
-        result = self._bind(openid, request)
-        if result.ok:
-            self._failures.pop(openid, None)
-        else:
-            self._failures.setdefault(openid, []).append(self._clock())
-            self.store.audit(f"{CHANNEL}:{openid}", "wechat.bind_refused", "wechat_user", openid,
-                             {"reason": result.reason, "kind": request.kind})
-        return result
-
-    def _bind(self, openid: str, request: BindRequest) -> BindResult:
+        if request.kind != "link":
+            return BindResult("worker_code")
         try:
             phone = normalize_phone(request.phone)
         except ValueError:
             return BindResult("bad_phone")
-        resident = self.store.find_resident_by_phone(phone)
-        if request.kind == "worker":
-            worker = self.store.worker_by_code(request.code)
-            if worker is None:
-                return BindResult("unknown")
-            if resident is None or resident.grid_code != worker.grid_code:
-                return BindResult("mismatch")
-            if self.store.has_other_identity(resident.id, CHANNEL, openid):
-                return BindResult("already_bound")
-            self.store.link_identity(resident.id, CHANNEL, openid)
-            self.store.audit(f"{CHANNEL}:{openid}", "wechat.bound_by_worker_code", "resident", resident.id,
-                             {"grid": worker.grid_code})
-            return BindResult("bound", resident)
-        if resident is None:
-            return BindResult("mismatch")
+        attempt = self.store.reserve_attempt(SCOPE, openid, self.limit)
+        if attempt is None:
+            return BindResult("too_many")
         try:  # with the phone, a code of another resident is refused and stays unused
             bound = self.store.redeem_link_code(request.code, CHANNEL, openid, phone=phone)
-        except LinkCodeError as exc:
-            return BindResult(exc.reason)  # "unknown" also when it is another resident's code: reveal nothing
+        except LinkCodeError as exc:  # the failed try keeps counting
+            self.store.audit(f"{CHANNEL}:{openid}", "wechat.bind_refused", "wechat_user", openid,
+                             {"reason": exc.reason})
+            return BindResult("not_valid")
+        self.store.settle_attempt(attempt, failed=False)
         return BindResult("bound", bound)
-
-    def _blocked(self, openid: str) -> bool:
-        now = self._clock()
-        recent = [t for t in self._failures.get(openid, []) if now - t < self.period]
-        if recent:
-            self._failures[openid] = recent
-        else:
-            self._failures.pop(openid, None)
-        return len(recent) >= self.max_failures

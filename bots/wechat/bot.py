@@ -1,7 +1,7 @@
 """The Official Account's core, channel-neutral: a parsed callback in, the passive reply text (or None) out.
 
 * follow → welcome and how to bind; unfollow → opt-out for WeChat;
-* phone + code → binding (``bots.wechat.binding``);
+* phone + one-time code → binding (``bots.wechat.binding``, off the event loop, limited in the database);
 * menu click ``SCREEN:<questionnaire>`` / ``CAMPAIGN:<token>`` → the questionnaire starts for a bound resident;
 * 收到 / received / 1 after a recent notice of the resident's grid → receipt "acknowledged"; 找网格员 → "asked_human"
   (and the dialogue hands over);
@@ -15,13 +15,14 @@ Replies come back within the deadline as the passive reply, otherwise as custome
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from bots.wechat.binding import Binder, parse_binding
+from bots.wechat.binding import Binder, BindRequest, parse_binding
 from bots.wechat.config import OfficialAccountSettings
 from bots.wechat.format import Choices, compose
 from bots.wechat.service import ServiceSender
@@ -92,18 +93,28 @@ class OfficialAccountBot:
         if choices is None or resident is None:
             request = parse_binding(text)
             if request is not None:
-                if not self.store.claim_message(CHANNEL, f"bind:{inbound.dedupe_key}"):
-                    return Outcome(inbound.openid, None)
-                result = self.binder.bind(inbound.openid, request)
-                bound = result.resident
-                return self._say(inbound, result.reason, bound.language if bound else language,
-                                 name=bound.name if bound else "", phone=result.masked_phone)
+                return await self._bind(inbound, request, language)
             if resident is None:
                 return self._say(inbound, "bind_first", None)
             receipt = self._receipt(inbound, resident, text)
             if receipt is not None:
                 return receipt
         return await self._converse(inbound, text, choices)
+
+    async def _bind(self, inbound: Inbound, request: BindRequest, language: str | None) -> Outcome:
+        """Once per message (a redelivery says nothing); the claim is released when binding fails to run."""
+        key = f"bind:{inbound.dedupe_key}"
+        if not await asyncio.to_thread(self.store.claim_message, CHANNEL, key):
+            return Outcome(inbound.openid, None)
+        try:
+            result = await asyncio.to_thread(self.binder.bind, inbound.openid, request)
+        except BaseException:
+            await asyncio.to_thread(self.store.release_message, CHANNEL, key)
+            raise
+        await asyncio.to_thread(self.store.finish_message, CHANNEL, key)
+        bound = result.resident  # the name only once the binding is done
+        return self._say(inbound, result.reason, bound.language if bound else language,
+                         name=bound.name if bound else "", phone=result.masked_phone)
 
     async def _event(self, inbound: Inbound) -> Outcome:
         if inbound.event in _OPENING_EVENTS:

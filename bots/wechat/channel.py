@@ -14,6 +14,7 @@ parts with ``OfficialAccount.build`` and its own dialogue.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,11 +30,27 @@ from bots.wechat.service import ServiceSender
 from bots.wechat.vendor import CallbackCodec, OfficialAccountAPI
 from bots.wechat.webhook import webhook_blueprint
 from gridreach.dialogue import Dialogue, OnceOnly, Reply
+from gridreach.errors import ConfigError
 from gridreach.identity import parse_sender_id
 from gridreach.settings import Settings
 from gridreach.store import Store
 
-__all__ = ["OfficialAccount", "RasaHandler", "WeChatInput", "WeChatOutput"]
+__all__ = ["OfficialAccount", "RasaHandler", "WeChatInput", "WeChatOutput", "check_mode"]
+
+log = logging.getLogger(__name__)
+
+
+def check_mode(settings: OfficialAccountSettings, production: bool) -> None:
+    """Plaintext mode (no EncodingAESKey: callback bodies are not signed) is refused in production, warned about
+    elsewhere."""
+    if settings.safe_mode:
+        return
+    if production:
+        raise ConfigError("encoding_aes_key", "is required when GRIDREACH_ENV=production: in plaintext mode a "
+                          "callback's body is not signed. Switch the account to safe mode (安全模式) and configure "
+                          "its EncodingAESKey")
+    log.warning("wechat: plaintext mode (no encoding_aes_key): callback bodies are not signed; replayed nonces are "
+                "refused, but use safe mode in production")
 
 
 @dataclass
@@ -46,8 +63,10 @@ class OfficialAccount:
 
     @classmethod
     def build(cls, store: Store, dialogue: Dialogue, settings: OfficialAccountSettings,
-              api: CustomerService | None = None) -> OfficialAccount:
-        """``dialogue`` must answer a message once (wrap it in ``gridreach.dialogue.OnceOnly``)."""
+              api: CustomerService | None = None, *, production: bool = False) -> OfficialAccount:
+        """``dialogue`` must answer a message once (wrap it in ``gridreach.dialogue.OnceOnly``). Plaintext mode
+        (no EncodingAESKey) is refused in production and warned about elsewhere: its bodies are not signed."""
+        check_mode(settings, production)
         service = ServiceSender(store, api or OfficialAccountAPI(settings), settings)
         return cls(OfficialAccountBot(store, dialogue, settings, service), CallbackCodec(settings), service)
 
@@ -90,10 +109,13 @@ class WeChatOutput(OutputChannel):
 class WeChatInput(InputChannel):
     """Rasa input channel of a WeChat Official Account (``bots.wechat.WeChatInput`` in credentials.yml)."""
 
-    def __init__(self, settings: OfficialAccountSettings, store: Store, api: CustomerService | None = None) -> None:
+    def __init__(self, settings: OfficialAccountSettings, store: Store, api: CustomerService | None = None,
+                 *, production: bool = False) -> None:
+        check_mode(settings, production)  # at start, before Rasa serves anything
         self.settings = settings
         self.store = store
         self.api = api
+        self.production = production
         self.account: OfficialAccount | None = None
 
     @classmethod
@@ -103,11 +125,13 @@ class WeChatInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatInput:
         settings = OfficialAccountSettings.from_mapping(credentials)
-        return cls(settings, Store.from_url(Settings.from_env().database_url))
+        core = Settings.from_env()
+        return cls(settings, Store.from_url(core.database_url), production=core.production)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         dialogue = OnceOnly(RasaHandler(on_new_message), self.store)
-        self.account = OfficialAccount.build(self.store, dialogue, self.settings, self.api)
+        self.account = OfficialAccount.build(self.store, dialogue, self.settings, self.api,
+                                             production=self.production)
         return self.account.blueprint("wechat_webhook")
 
     def get_output_channel(self) -> OutputChannel | None:

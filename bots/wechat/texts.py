@@ -9,32 +9,31 @@ __all__ = ["say"]
 
 _TEXTS: dict[str, dict[str, str]] = {
     "welcome": {
-        "zh": "欢迎关注社区网格服务号。请发送您登记的手机号和网格员给您的绑定码（8位数字，或网格员的6位编码），"
+        "zh": "欢迎关注社区网格服务号。请向您的网格员要一个一次性绑定码（8位数字），然后发送您登记的手机号和绑定码，"
         "例如：13800138000 12345678",
-        "en": "Welcome to your community grid's account. Please send the phone number you registered and the code "
-        "from your grid worker (8 digits, or the grid worker's 6-character code), e.g. 13800138000 12345678",
+        "en": "Welcome to your community grid's account. Ask your grid worker for a one-time code (8 digits), then send "
+        "the phone number you registered and the code, e.g. 13800138000 12345678",
     },
     "welcome_back": {"zh": "欢迎回来，{name}。", "en": "Welcome back, {name}."},
     "bind_first": {
-        "zh": "请先绑定：发送您登记的手机号和网格员给您的绑定码，例如：13800138000 12345678",
-        "en": "Please link your account first: send your registered phone number and the code from your grid "
-        "worker, e.g. 13800138000 12345678",
+        "zh": "请先绑定：发送您登记的手机号和网格员给您的一次性绑定码（8位数字），例如：13800138000 12345678",
+        "en": "Please link your account first: send your registered phone number and the one-time code (8 digits) "
+        "from your grid worker, e.g. 13800138000 12345678",
     },
     "bound": {
         "zh": "绑定成功：{name}（{phone}）。有排查时点击菜单“健康排查”即可回答。",
         "en": "Linked: {name} ({phone}). When there is a screening, tap the menu to answer.",
     },
     "bad_phone": {"zh": "手机号格式不对，请检查后再发一次。", "en": "That phone number does not look right."},
-    "unknown": {"zh": "绑定码不正确，请向网格员确认。", "en": "That code is not right; please ask your grid worker."},
-    "used": {"zh": "这个绑定码已经用过了，请向网格员要一个新的。", "en": "That code was already used; ask for a new one."},
-    "expired": {"zh": "这个绑定码已过期，请向网格员要一个新的。", "en": "That code has expired; ask for a new one."},
-    "mismatch": {
-        "zh": "手机号与网格员的登记不一致，请向网格员确认。",
-        "en": "The phone number does not match your grid worker's records; please ask them.",
+    "not_valid": {
+        "zh": "手机号或绑定码不对，或者绑定码已用过、已过期。请核对后再发，或向网格员要一个新的一次性绑定码。",
+        "en": "The phone number or the code is not right, or the code was used or has expired. Please check and "
+        "send them again, or ask your grid worker for a new one-time code.",
     },
-    "already_bound": {
-        "zh": "这个手机号已经绑定了另一个微信号。如需更换，请向网格员要一个一次性绑定码。",
-        "en": "This phone number is already bound to another WeChat account; ask your grid worker for a one-time code.",
+    "worker_code": {
+        "zh": "网格员编码不能用来绑定。请向网格员要一个您自己的一次性绑定码（8位数字）。",
+        "en": "A grid worker's code cannot link an account. Please ask your grid worker for your own one-time code "
+        "(8 digits).",
     },
     "too_many": {"zh": "尝试次数过多，请稍后再试。", "en": "Too many tries; please try again later."},
     "text_only": {"zh": "请用文字回复。", "en": "Please answer in text."},

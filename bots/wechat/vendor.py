@@ -3,19 +3,23 @@
 WeChat's documented rules, implemented with wechatpy:
 
 * plaintext mode: ``signature = sha1(sorted(token, timestamp, nonce))``; the body is not signed, so a callback whose
-  timestamp is far from our clock is refused too;
+  timestamp is far from our clock is refused too, and a (timestamp, nonce) seen before with another body is a replay
+  (``replay_key``: the caller remembers it for the window, ``gridreach.store`` ``remember_nonce``);
 * safe mode (``encrypt_type=aes``): the body is ``<xml><ToUserName/><Encrypt/></xml>``, ``msg_signature =
   sha1(sorted(token, timestamp, nonce, Encrypt))``; Encrypt is AES-256-CBC (key = EncodingAESKey, IV = its first
   16 bytes, PKCS#7 to 32 bytes) over ``random(16) + len(msg) (4 bytes, network order) + msg + AppID``; our passive
   reply is encrypted and signed the same way.
 
-Every wechatpy / requests exception is translated into ``bots.wechat.errors``.
+Signatures are compared here, in constant time (``hmac.compare_digest``), before wechatpy sees the callback (its
+own checks use ``!=``). Every wechatpy / requests exception is translated into ``bots.wechat.errors``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import binascii
+import hashlib
+import hmac
 import struct
 import time
 from collections.abc import Callable, Mapping
@@ -31,7 +35,6 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.enterprise.client import WeChatClient as WeComClient
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException, WeChatClientException
 from wechatpy.replies import TextReply
-from wechatpy.utils import check_signature
 
 from bots.wechat.config import OfficialAccountSettings, WeComSettings
 from bots.wechat.errors import ForgedCallback, MalformedCallback, SendFailed, refusal
@@ -81,17 +84,32 @@ class CallbackCodec:
             raise MalformedCallback("echostr is missing")
         return echo
 
-    def open(self, query: Mapping[str, str], body: bytes) -> Inbound:
-        """Check and parse a POSTed callback. ``ForgedCallback`` → 403, ``MalformedCallback`` → 400."""
+    def open(self, query: Mapping[str, str], body: bytes,
+             fresh: Callable[[str, str], bool] | None = None) -> Inbound:
+        """Check and parse a POSTed callback. ``ForgedCallback`` → 403, ``MalformedCallback`` → 400.
+
+        ``fresh(replay_key, body_hash)`` is asked once the signature is good and before the message is read: False
+        (the nonce came before with another body) refuses the callback as forged."""
         self._check_clock(query)
         if query.get("encrypt_type", "raw").lower() == "aes":
-            xml = self._decrypt(query, body)
+            xml = self._decrypt(query, body, fresh)
         elif self._crypto is not None:
             raise ForgedCallback("a plaintext callback reached an account in safe mode")
         else:
             self._check_plain_signature(query)
+            self._check_fresh(query, body, fresh)
             xml = _text(body)
         return _parse(xml)
+
+    def replay_key(self, query: Mapping[str, str]) -> str:
+        """What identifies one signed callback: its account, timestamp and nonce (hashed, fixed length)."""
+        raw = "\n".join((self.settings.app_id, query.get("timestamp", ""), query.get("nonce", "")))
+        return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
+
+    @property
+    def replay_window(self) -> float:
+        """Seconds a signed query stays acceptable: the clock skew allowed either side."""
+        return 2 * self.settings.max_clock_skew
 
     def reply(self, inbound: Inbound, text: str, query: Mapping[str, str]) -> str:
         """The passive reply XML (encrypted and signed with our msg_signature in safe mode)."""
@@ -108,14 +126,15 @@ class CallbackCodec:
             raise ForgedCallback("timestamp missing or too far from our clock")
 
     def _check_plain_signature(self, query: Mapping[str, str]) -> None:
-        try:
-            check_signature(
-                self.settings.token, query.get("signature", ""), query.get("timestamp", ""), query.get("nonce", "")
-            )
-        except InvalidSignatureException:
-            raise ForgedCallback("signature does not match") from None
+        _require_signature(query.get("signature", ""),
+                           self.settings.token, query.get("timestamp", ""), query.get("nonce", ""))
 
-    def _decrypt(self, query: Mapping[str, str], body: bytes) -> str:
+    def _check_fresh(self, query: Mapping[str, str], body: bytes,
+                     fresh: Callable[[str, str], bool] | None) -> None:
+        if fresh is not None and not fresh(self.replay_key(query), hashlib.sha256(body).hexdigest()):
+            raise ForgedCallback("a replayed nonce with another body")
+
+    def _decrypt(self, query: Mapping[str, str], body: bytes, fresh: Callable[[str, str], bool] | None) -> str:
         if self._crypto is None:
             raise ForgedCallback("an encrypted callback reached an account without an EncodingAESKey")
         try:
@@ -124,6 +143,9 @@ class CallbackCodec:
                 raise KeyError("Encrypt")
         except (ExpatError, KeyError, TypeError, ValueError):
             raise MalformedCallback("not a safe-mode envelope") from None
+        _require_signature(query.get("msg_signature", ""), self.settings.token, query.get("timestamp", ""),
+                           query.get("nonce", ""), envelope["Encrypt"])
+        self._check_fresh(query, body, fresh)
         try:
             return str(
                 self._crypto.decrypt_message(
@@ -134,6 +156,13 @@ class CallbackCodec:
             raise ForgedCallback("msg_signature does not match") from None
         except (InvalidAppIdException, ValueError, struct.error, binascii.Error, IndexError, TypeError):
             raise ForgedCallback("ciphertext does not decrypt to this account") from None
+
+
+def _require_signature(given: str, *parts: str) -> None:
+    """WeChat's ``sha1`` over the sorted parts, compared in constant time; ``ForgedCallback`` when it differs."""
+    expected = hashlib.sha1("".join(sorted(parts)).encode("utf-8", "replace")).hexdigest()
+    if not hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "replace")):
+        raise ForgedCallback("signature does not match")
 
 
 def _text(body: bytes) -> str:

@@ -1,12 +1,15 @@
 """The HTTP side of the Official Account: a Sanic blueprint (Rasa's web server is Sanic).
 
 ``GET  /webhook``  URL verification: ``echostr`` back when ``signature`` is ours, else 403.
-``POST /webhook``  a callback: forged (signature, msg_signature, ciphertext, stale timestamp) → 403; not WeChat's
-                   XML → 400; both change nothing. Otherwise the passive reply XML (encrypted in safe mode), or
+``POST /webhook``  a callback: forged (signature, msg_signature, ciphertext, stale timestamp, a nonce replayed
+                   with another body) → 403; not WeChat's XML → 400; both change nothing. Otherwise the passive reply XML (encrypted in safe mode), or
                    ``success`` when there is nothing to say in time.
 """
 
 from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -39,11 +42,17 @@ def webhook_blueprint(bot: OfficialAccountBot, codec: CallbackCodec, name: str =
         except MalformedCallback:
             return response.text("bad request", status=400)
 
+    scope = f"wechat:{codec.settings.app_id}"
+    window = timedelta(seconds=codec.replay_window)
+
+    def fresh(key: str, body_hash: str) -> bool:  # in the database: every process sees every nonce
+        return bot.store.remember_nonce(scope, key, body_hash, window) != "replay"
+
     @blueprint.route("/webhook", methods=["POST"])
     async def callback(request: Request) -> HTTPResponse:
         query = _query(request)
-        try:
-            inbound = codec.open(query, request.body or b"")
+        try:  # off the event loop: the nonce is remembered in the database
+            inbound = await asyncio.to_thread(codec.open, query, request.body or b"", fresh)
         except ForgedCallback:
             return response.text("forbidden", status=403)
         except MalformedCallback:

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,8 @@ from gridreach.db.models import (
 )
 from gridreach.errors import LinkCodeError, NotFound
 from gridreach.phones import normalize_phone
-from gridreach.store._base import StoreBase, aware_now
+from gridreach.store._base import aware_now
+from gridreach.store.binding import BindingMixin
 from gridreach.views import (
     CampaignView,
     ChatGroupView,
@@ -68,7 +69,7 @@ def _worker_view(session: Session, row: GridWorker) -> GridWorkerView:
     return GridWorkerView(row.id, grid_code, row.name, row.phone, row.language)
 
 
-class ChannelsMixin(StoreBase):
+class ChannelsMixin(BindingMixin):  # the limiter, nonces and pending campaigns: gridreach.store.binding
     # ---- groups bound to grids -----------------------------------------------------------------------------
     def bind_group(self, channel: str, external_id: str, grid_code: str, title: str | None,
                    bound_by: str) -> ChatGroupView:
@@ -231,8 +232,8 @@ class ChannelsMixin(StoreBase):
             if claimed.rowcount != 1:  # another request redeemed it a moment ago
                 raise LinkCodeError("used")
             resident_id = int(row.resident_id)
-            self._bind_identity(session, resident_id, channel, external_id)
             self._audit(session, f"{channel}:{external_id}", "link_code_redeemed", "resident", resident_id)
+            self._bind_identity(session, resident_id, channel, external_id, "link_code")
         found = self.get_resident(resident_id)  # type: ignore[attr-defined]
         if found is None:
             raise NotFound(f"unknown resident {resident_id}")
@@ -246,14 +247,33 @@ class ChannelsMixin(StoreBase):
                 ChannelIdentity.external_id != str(external_id)).limit(1)).scalar_one_or_none()
             return found is not None
 
-    @staticmethod
-    def _bind_identity(session: Session, resident_id: int, channel: str, external_id: str) -> None:
+    def bind_own_identity(self, resident_id: int, channel: str, external_id: str, via: str) -> None:
+        """The resident bound this account themselves (a one-time code, their own verified phone number): it
+        becomes their only account on ``channel``; any other is evicted (audited)."""
+        with self._write() as session:
+            self._get(session, Resident, resident_id, "resident")
+            self._bind_identity(session, resident_id, channel, external_id, via)
+
+    def _bind_identity(self, session: Session, resident_id: int, channel: str, external_id: str, via: str) -> None:
+        actor = f"{channel}:{external_id}"[:200]
         row = session.execute(select(ChannelIdentity).where(
             ChannelIdentity.channel == channel, ChannelIdentity.external_id == str(external_id))).scalar_one_or_none()
         if row is None:
-            session.add(ChannelIdentity(resident_id=resident_id, channel=channel, external_id=str(external_id)))
-        else:
+            try:
+                with session.begin_nested():
+                    session.add(ChannelIdentity(resident_id=resident_id, channel=channel, external_id=str(external_id)))
+            except IntegrityError:  # the same account bound a moment ago by a concurrent request
+                row = session.execute(select(ChannelIdentity).where(
+                    ChannelIdentity.channel == channel, ChannelIdentity.external_id == str(external_id))).scalar_one()
+        if row is not None and row.resident_id != resident_id:
+            self._audit(session, actor, "identity.relink", "resident", resident_id, {"channel": channel, "via": via})
             row.resident_id = resident_id
+        evicted = session.execute(delete(ChannelIdentity).where(
+            ChannelIdentity.resident_id == resident_id, ChannelIdentity.channel == channel,
+            ChannelIdentity.external_id != str(external_id)).execution_options(synchronize_session=False)).rowcount
+        if evicted:
+            self._audit(session, actor, "identity.evicted", "resident", resident_id,
+                        {"channel": channel, "via": via, "accounts": int(evicted)})
 
     # ---- campaign deep links ---------------------------------------------------------------------------------
     def campaign_token(self, campaign_id: int) -> str:

@@ -53,11 +53,9 @@ def test_english_resident_through_the_rasa_input_channel(wechat_stack: Stack) ->
     fake.webhook_url = served.url + "/webhook"
     try:
         resident_id, phone = new_resident(stack.store, "en")
-        worker = stack.store.grid_worker_for("T01")
-        assert worker is not None
         who = openid()
         fake.event(who, "subscribe")
-        bound = fake.text(who, f"{phone} {stack.store.worker_code(worker.id)}")
+        bound = fake.text(who, f"{phone} {stack.store.issue_link_code(resident_id, 'worker:1')}")
         assert bound.text is not None and bound.text.startswith("Linked")
         assert "temperature" in (fake.event(who, "CLICK", "SCREEN:daily_health").text or "")
         for reply in ["37.5", "yes", "1", "no", "no", "not sure", "yes"]:
