@@ -1,8 +1,11 @@
 """The channel-neutral core of the Telegram connector: one Bot API Update in, the right thing done.
 
 ``TelegramBot.handle_update(update)`` is the same whether the update came by webhook or by polling, under
-``rasa run`` or in the app's embedded runtime. Each update is claimed once (``Store.claim_message``), so a
-redelivered update changes nothing; when handling fails the claim is released for the redelivery.
+``rasa run`` or in the app's embedded runtime. Each update is claimed (``Store.claim_inbound``) with a lease: a
+handled update's redelivery changes nothing; when handling fails the claim is released for the redelivery, and
+the claim of a process killed mid-update expires after ``claim_lease``. A retried update does each side effect
+once (``bots.telegram.journal``): messages, callback answers, edits, the dialogue turn, a redeemed code. The
+database is always called off the event loop (``asyncio.to_thread``): that loop serves every webhook.
 
 A conversation is always with one person (sender id ``telegram:<user id>``), in the private chat; in groups the
 bot only takes grid workers' commands and receipt buttons, never answers. A person is tied to their resident record
@@ -18,15 +21,17 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from bots.telegram.config import TelegramSettings
 from bots.telegram.dialogue import DialoguePort, ReplyLike
 from bots.telegram.errors import ChannelError
+from bots.telegram.journal import UpdateJournal, once, step_name
 from bots.telegram.sender import CHANNEL, Sender
 from bots.telegram.texts import language_of, text
-from bots.telegram.updates import Incoming, parse_update
+from bots.telegram.updates import Incoming, UpdateBusy, parse_update
 from bots.telegram.workers import WORKER_COMMANDS, WorkerDesk, split_command
 from campaigns import QUESTIONNAIRE_DIR, Questionnaire
 from campaigns.registry import load_and_register
@@ -40,6 +45,34 @@ __all__ = ["TelegramBot"]
 log = logging.getLogger(__name__)
 _CODE = re.compile(r"^\s*(\d{8})\s*$")
 _KEY_MAX = 56  # callback_data is 1-64 bytes
+CLAIMS = "telegram_update"  # the claim's channel in Store.claim_inbound; its key is "<bot id>:<update id>"
+T = TypeVar("T")
+
+
+async def _value(value: T) -> T:
+    return value
+
+
+def _none(_: Any) -> None:
+    """What a retry gets back of a step whose result is not kept (an edit, a callback answer)."""
+    return None
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """A dialogue reply as recorded for a retried update."""
+
+    text: str | None = None
+    buttons: tuple[dict[str, Any], ...] = ()
+    custom: dict[str, Any] = field(default_factory=dict)
+
+
+def _encode_replies(replies: Sequence[ReplyLike]) -> list[dict[str, Any]]:
+    return [{"text": r.text, "buttons": list(r.buttons), "custom": dict(r.custom or {})} for r in replies]
+
+
+def _decode_replies(stored: Any) -> list[ReplyLike]:
+    return [_Recorded(r.get("text"), tuple(r.get("buttons") or ()), dict(r.get("custom") or {})) for r in stored]
 
 
 @dataclass(frozen=True)
@@ -75,21 +108,32 @@ class TelegramBot:
             return
         key = f"{self._bot_id}:{incoming.update_id}"
         # the database is called off the event loop: under `rasa run` that loop serves every conversation
-        if not await asyncio.to_thread(self.store.claim_message, "telegram_update", key):
+        lease = timedelta(seconds=self.settings.claim_lease)
+        state = await asyncio.to_thread(self.store.claim_inbound, CLAIMS, key, lease)
+        if state == "done":
             return
+        if state == "busy":
+            raise UpdateBusy(f"update {incoming.update_id} is being handled by another process; deliver it later")
+        token = None
         try:
+            journal = await UpdateJournal.load(self.store, CLAIMS, key)
+            token = journal.activate()
             await self._route(incoming)
         except BaseException:
-            self.store.release_message("telegram_update", key)
+            await asyncio.shield(asyncio.to_thread(self.store.release_message, CLAIMS, key))
             raise
+        finally:
+            if token is not None:
+                UpdateJournal.deactivate(token)
+        await asyncio.to_thread(self.store.finish_message, CLAIMS, key)
 
     async def _route(self, inc: Incoming) -> None:
         if inc.kind == "member":
             if inc.private and inc.member_status == "kicked":
-                self.sender.recipient_gone(inc.chat_id)
+                await self.sender.recipient_gone(inc.chat_id)
                 self._asked.pop(inc.chat_id, None)
             elif not inc.private:
-                self.workers.bot_left_group(inc)
+                await self.workers.bot_left_group(inc)
         elif inc.kind == "callback":
             await self._button(inc)
         elif not inc.private:
@@ -110,6 +154,9 @@ class TelegramBot:
     async def _private(self, inc: Incoming) -> None:
         assert inc.sender is not None
         resident = await self._resident(inc.sender.id)
+        # a retried update takes the path of its first attempt, even when that attempt bound the person already
+        if not await once("known", lambda: _value(resident is not None)):
+            resident = None
         lang = self._language(inc, resident)
         if inc.kind == "edited":
             await self.sender.send_now(inc.chat_id, text("edited", lang))
@@ -136,7 +183,7 @@ class TelegramBot:
         if command in WORKER_COMMANDS:
             await self.workers.private_command(inc, command, args, lang)
         elif command == "/start" and args and args != "bind":
-            campaign = self.store.campaign_by_token(args)
+            campaign = await asyncio.to_thread(self.store.campaign_by_token, args)
             if campaign is None or campaign.status == "finished":
                 await self.sender.send_now(inc.chat_id, text("link_invalid", lang))
             elif resident is None:
@@ -148,7 +195,7 @@ class TelegramBot:
             await self._turn(inc, "/help", {})
         elif resident is not None:
             await self.sender.send_now(inc.chat_id, text("welcome", lang, name=resident.name))
-        elif (worker := self.workers.worker(inc.sender.id)) is not None:
+        elif (worker := await self.workers.worker(inc.sender.id)) is not None:
             await self.sender.send_now(inc.chat_id, text("worker_linked", worker.language, name=worker.name,
                                                          grid=worker.grid_code))
         else:
@@ -165,24 +212,35 @@ class TelegramBot:
             await self._ask_bind(inc.chat_id, lang)
             await self.sender.send_now(inc.chat_id, text("not_own_contact", lang))
             return
-        worker = self.store.find_grid_worker_by_phone(inc.contact.phone)
+        worker = await asyncio.to_thread(self.store.find_grid_worker_by_phone, inc.contact.phone)
         if worker is not None:
-            self.store.link_worker_identity(worker.id, CHANNEL, str(inc.sender.id))
+            await asyncio.to_thread(self.store.link_worker_identity, worker.id, CHANNEL, str(inc.sender.id))
             await self.sender.send_now(inc.chat_id, text("worker_linked", worker.language, name=worker.name,
                                                          grid=worker.grid_code), {"remove_keyboard": True})
-        resident = self.store.find_resident_by_phone(inc.contact.phone)
+        resident = await asyncio.to_thread(self.store.find_resident_by_phone, inc.contact.phone)
         if resident is not None:
-            self.store.link_identity(resident.id, CHANNEL, str(inc.sender.id))
+            await asyncio.to_thread(self.store.link_identity, resident.id, CHANNEL, str(inc.sender.id))
             await self._bound(inc, resident)
         elif worker is None:
             await self.sender.send_now(inc.chat_id, text("phone_unknown", lang))
 
     async def _redeem(self, inc: Incoming, code: str, lang: str) -> None:
         assert inc.sender is not None
-        try:
-            resident = self.store.redeem_link_code(code, CHANNEL, str(inc.sender.id))
-        except LinkCodeError as exc:
-            await self.sender.send_now(inc.chat_id, text(f"code_{exc.reason}", lang))
+        user = str(inc.sender.id)
+
+        async def redeem() -> dict[str, Any]:  # once per update: a retry must not find its own code "used"
+            try:
+                bound = await asyncio.to_thread(self.store.redeem_link_code, code, CHANNEL, user)
+            except LinkCodeError as exc:
+                return {"error": exc.reason}
+            return {"resident": bound.id}
+
+        outcome = await once("redeem", redeem)
+        resident = None
+        if "resident" in outcome:
+            resident = await asyncio.to_thread(self.store.get_resident, int(outcome["resident"]))
+        if resident is None:
+            await self.sender.send_now(inc.chat_id, text(f"code_{outcome.get('error', 'unknown')}", lang))
             return
         await self._bound(inc, resident)
 
@@ -191,7 +249,7 @@ class TelegramBot:
         await self.sender.send_now(inc.chat_id, text("bound", resident.language, name=resident.name,
                                                      community=resident.community_name), {"remove_keyboard": True})
         campaign_id = self._pending.get(inc.sender.id)
-        campaign = self.store.get_campaign(campaign_id) if campaign_id is not None else None
+        campaign = await asyncio.to_thread(self.store.get_campaign, campaign_id) if campaign_id is not None else None
         if campaign is not None:
             await self._start_campaign(inc, campaign)  # forgotten only once started: a failure is redelivered
         self._pending.pop(inc.sender.id, None)
@@ -204,7 +262,9 @@ class TelegramBot:
         assert inc.sender is not None
         metadata = {"channel": CHANNEL, "message_id": f"{inc.chat_id}:{inc.message_id or inc.callback_id}",
                     **extra}
-        replies = await self.dialogue.handle(f"{CHANNEL}:{inc.sender.id}", message, CHANNEL, metadata)
+        sender_id = f"{CHANNEL}:{inc.sender.id}"
+        replies = await once(step_name("turn"), lambda: self.dialogue.handle(sender_id, message, CHANNEL, metadata),
+                             _encode_replies, _decode_replies)
         if replies:
             await self._render(inc, replies)
 
@@ -218,27 +278,39 @@ class TelegramBot:
         lang = self._language(inc, resident)
         asked = self._asked.get(inc.chat_id)
         key, _, digit = rest.rpartition(":")
-        option = None
-        if (kind == "q" and inc.private and resident is not None and asked is not None
-                and asked.message_id == inc.message_id and str(asked.expect.get("question"))[:_KEY_MAX] == key):
+
+        async def press() -> dict[str, Any] | None:  # decided once: a retry does not find its buttons replaced
+            if not (kind == "q" and inc.private and resident is not None and asked is not None
+                    and asked.message_id == inc.message_id and str(asked.expect.get("question"))[:_KEY_MAX] == key):
+                return None
             option = next((o for o in asked.expect.get("options") or () if str(o.get("keypad")) == digit), None)
-        if asked is None or option is None:
+            if option is None:
+                return None
+            return {"value": option.get("value"), "label": option.get("label"), "message_id": asked.message_id,
+                    "prompt": asked.expect.get("prompt")}
+
+        pressed = await once("press", press)
+        if pressed is None:
             await self._answer_callback(inc.callback_id, text("stale_button", lang))
             return
-        del self._asked[inc.chat_id]
+        if asked is not None and asked.message_id == pressed["message_id"]:
+            del self._asked[inc.chat_id]
         try:
-            await self._turn(inc, digit, {"keypad": True, "button": option.get("value")})
+            await self._turn(inc, digit, {"keypad": True, "button": pressed["value"]})
         except BaseException:
-            self._asked.setdefault(inc.chat_id, asked)
+            if asked is not None and asked.message_id == pressed["message_id"]:
+                self._asked.setdefault(inc.chat_id, asked)
             raise
         await self._answer_callback(inc.callback_id, text("answer_taken", lang))
-        shown = str((inc.message or {}).get("text") or asked.expect.get("prompt") or "")
+        shown = str((inc.message or {}).get("text") or pressed.get("prompt") or "")
         try:  # the pressed question keeps its text, shows the choice, and loses its buttons
-            await self.api.edit_text(inc.chat_id, asked.message_id, f"{shown}\n✓ {option.get('label')}")
+            await once(step_name("edit"), lambda: self.api.edit_text(
+                inc.chat_id, int(pressed["message_id"]), f"{shown}\n✓ {pressed.get('label')}"), _none, _none)
         except ChannelError as exc:
             log.info("telegram: pressed question not updated: %s", type(exc).__name__)
 
     async def _receipt(self, inc: Incoming, notice_id: int) -> None:
+        """A resident's "received" under a notice: recorded only for a bound resident of the notice's grid."""
         assert inc.sender is not None and inc.callback_id is not None
         resident = await self._resident(inc.sender.id)
         lang = self._language(inc, resident)
@@ -246,8 +318,16 @@ class TelegramBot:
             url = f"https://t.me/{self.settings.bot_username}?start=bind"
             await self._answer_callback(inc.callback_id, text("receipt_bind", lang), url)
             return
+        notice = await asyncio.to_thread(self.store.get_notice, notice_id)
+        if notice is None:
+            await self._answer_callback(inc.callback_id, text("stale_button", lang))
+            return
+        if notice.grid_code != resident.grid_code:  # a forged button, or a group shared with other grids
+            log.warning("telegram: a receipt for notice %s refused: the resident is not of its grid", notice_id)
+            await self._answer_callback(inc.callback_id, text("receipt_other_grid", lang))
+            return
         try:
-            self.store.record_receipt(notice_id, resident.id, CHANNEL, "acknowledged")
+            await asyncio.to_thread(self.store.record_receipt, notice_id, resident.id, CHANNEL, "acknowledged")
         except NotFound:
             await self._answer_callback(inc.callback_id, text("stale_button", lang))
             return
@@ -255,7 +335,7 @@ class TelegramBot:
 
     async def _answer_callback(self, query_id: str, note: str, url: str | None = None) -> None:
         try:
-            await self.api.answer_callback(query_id, note, url)
+            await once(step_name("answer"), lambda: self.api.answer_callback(query_id, note, url), _none, _none)
         except ChannelError as exc:  # the spinner stops by itself; the answer was taken already
             log.info("telegram: callback answer failed: %s", type(exc).__name__)
 
@@ -288,7 +368,8 @@ class TelegramBot:
         previous = self._asked.pop(chat_id, None)
         if previous is not None:
             try:
-                await self.api.edit_markup(chat_id, previous.message_id, None)
+                await once(step_name("edit"), lambda: self.api.edit_markup(chat_id, previous.message_id, None),
+                           _none, _none)
             except ChannelError as exc:
                 log.info("telegram: old buttons not removed: %s", type(exc).__name__)
         base = f"reply:{chat_id}:{inc.message_id or inc.callback_id}"

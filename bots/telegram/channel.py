@@ -1,8 +1,10 @@
 """The Telegram connector as a Rasa input/output channel (``credentials.yml``: ``bots.telegram.TelegramInput``).
 
-The webhook (``POST /webhooks/telegram_gridreach/webhook``) checks ``X-Telegram-Bot-Api-Secret-Token`` (403 and
-nothing changes when wrong or missing), reads the Update (400 and nothing changes when it is not one), and hands it
-to the core; a failure while handling answers 500 so that Telegram delivers the update again.
+The webhook (``POST /webhooks/telegram_gridreach/webhook``) checks ``X-Telegram-Bot-Api-Secret-Token`` before it
+reads anything of the body (403 and nothing changes when wrong or missing), reads at most ``max_update_bytes``
+(413 above that), reads the Update (400 and nothing changes when it is not one), and hands it to the core; a
+failure while handling answers 500 so that Telegram delivers the update again, and an update another process is
+still handling answers 503 (delivered again later).
 
 Under ``rasa run`` the core's dialogue forwards each person's message to Rasa (``on_new_message``) and collects the
 replies; the app's embedded runtime passes its own dialogue instead, so the core is the same in both.
@@ -26,7 +28,8 @@ from bots.telegram.config import TelegramSettings
 from bots.telegram.dialogue import DialoguePort
 from bots.telegram.runtime import TelegramRuntime
 from bots.telegram.texts import text
-from bots.telegram.updates import MalformedUpdate
+from bots.telegram.updates import MalformedUpdate, UpdateBusy
+from gridreach.http_body import read_capped
 from gridreach.settings import Settings
 from gridreach.store import Store
 
@@ -76,19 +79,26 @@ def webhook_blueprint(runtime: TelegramRuntime, name: str = NAME) -> Blueprint:
     async def health(request: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
 
-    @bp.route("/webhook", methods=["POST"])
+    @bp.route("/webhook", methods=["POST"], stream=True)  # the body is read only once the secret matched
     async def receive(request: Request) -> HTTPResponse:
         given = (request.headers.get(SECRET_HEADER) or "").encode()
         if not secret or not hmac.compare_digest(given, secret):
             return response.json({"error": "forbidden"}, status=403)
+        limit = runtime.settings.max_update_bytes
+        body = await read_capped(request, limit)
+        if body is None:
+            return response.json({"error": f"an update is at most {limit} bytes"}, status=413)
         try:
-            update = json.loads(request.body or b"")
+            update = json.loads(body or b"")
         except ValueError:
             return response.json({"error": "the body is not JSON"}, status=400)
         try:
             await runtime.bot.handle_update(update)
         except MalformedUpdate as exc:
             return response.json({"error": str(exc)}, status=400)
+        except UpdateBusy:
+            return response.json({"error": "being handled, deliver again later"}, status=503,
+                                 headers={"Retry-After": str(int(runtime.settings.claim_lease))})
         except Exception as exc:  # answered 500: Telegram delivers the update again, and the claim was released
             log.error("telegram: update handling failed: %s", type(exc).__name__)
             return response.json({"error": "not handled, deliver again"}, status=500)

@@ -39,6 +39,15 @@ def _limit(key: str, value: Any) -> Limit:
         raise ConfigError(key, f"must be [count, seconds] with count >= 1 and seconds > 0 ({exc})") from None
 
 
+def _user_ids(value: Any) -> tuple[int, ...]:
+    """``[123, 456]`` or ``"123, 456"`` (an environment variable substituted into credentials.yml)."""
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    try:
+        return tuple(int(str(item).strip()) for item in items)
+    except (TypeError, ValueError):
+        raise ConfigError("admin_user_ids", "must be a list of Telegram user ids, e.g. [123456789]") from None
+
+
 @dataclass(frozen=True)
 class TelegramSettings:
     """Everything the Telegram connector needs. Limits default to Telegram's documented ones."""
@@ -57,6 +66,10 @@ class TelegramSettings:
     send_attempts: int = 5  # 5xx / network failures before a message is given up (429s do not count)
     retry_backoff: float = 2.0  # seconds before the first retry, doubled each time
     poll_timeout: int = 30
+    # Telegram user ids of administrators: they may bind any group to any grid (also one bound elsewhere)
+    admin_user_ids: tuple[int, ...] = ()
+    claim_lease: float = 120.0  # seconds an update's claim holds; a handler killed mid-update loses it after this
+    max_update_bytes: int = 256 * 1024  # a webhook body above this is refused (413) before it is read
 
     def __post_init__(self) -> None:
         if not _TOKEN.match(self.token or ""):
@@ -82,6 +95,12 @@ class TelegramSettings:
             raise ConfigError("retry_backoff", "must not be negative")
         if not 0 <= self.poll_timeout <= 50:
             raise ConfigError("poll_timeout", "must be between 0 and 50 seconds")
+        if any(isinstance(i, bool) or not isinstance(i, int) or i <= 0 for i in self.admin_user_ids):
+            raise ConfigError("admin_user_ids", "must be Telegram user ids (positive integers)")
+        if self.claim_lease <= 0:
+            raise ConfigError("claim_lease", "must be a positive number of seconds")
+        if not 1024 <= self.max_update_bytes <= 16 * 1024 * 1024:
+            raise ConfigError("max_update_bytes", "must be between 1024 and 16777216")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> TelegramSettings:
@@ -96,12 +115,14 @@ class TelegramSettings:
                 continue
             if key in ("overall", "per_chat", "per_group"):
                 values[key] = _limit(key, value)
-            elif key in ("max_answer_chars", "send_attempts", "poll_timeout"):
+            elif key == "admin_user_ids":
+                values[key] = _user_ids(value)
+            elif key in ("max_answer_chars", "send_attempts", "poll_timeout", "max_update_bytes"):
                 try:
                     values[key] = int(value)
                 except (TypeError, ValueError):
                     raise ConfigError(key, "must be an integer") from None
-            elif key == "retry_backoff":
+            elif key in ("retry_backoff", "claim_lease"):
                 try:
                     values[key] = float(value)
                 except (TypeError, ValueError):

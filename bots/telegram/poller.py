@@ -2,7 +2,9 @@
 
 An update's offset is acknowledged (by the next ``getUpdates``) only after the update was handled: a crash
 re-delivers it and the core's claim answers it once. An update whose handling keeps failing is retried
-``max_failures`` times and then skipped (logged), so one poisoned update cannot stop the bot.
+``max_failures`` times and then skipped (logged), so one poisoned update cannot stop the bot. An update whose
+claim another handler holds (a process killed mid-update: until its lease expires) is waited for, not counted
+as a failure. A retried update does each of its side effects once (``bots.telegram.journal``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 from bots.telegram.api import TelegramApi
 from bots.telegram.bot import TelegramBot
 from bots.telegram.errors import ChannelError
-from bots.telegram.updates import MalformedUpdate
+from bots.telegram.updates import MalformedUpdate, UpdateBusy
 
 __all__ = ["TelegramPoller"]
 
@@ -48,6 +50,9 @@ class TelegramPoller:
                 await self.bot.handle_update(update)
             except MalformedUpdate as exc:
                 log.warning("telegram: update %s skipped: %s", update_id, exc)
+            except UpdateBusy:
+                log.info("telegram: update %s is held by another handler; waiting for its lease", update_id)
+                return False
             except Exception as exc:
                 failures = self._failures[update_id] = self._failures.get(update_id, 0) + 1
                 if failures < self.max_failures:

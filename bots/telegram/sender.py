@@ -8,6 +8,9 @@ Outcomes: a 429 waits ``retry_after`` (the pacer holds that chat) and sends agai
 bot (recorded as opt-out for Telegram) or the bot left the group (the group is deactivated): that chat gets nothing
 more; a migrated group follows its new id; 5xx and network failures retry with doubling backoff up to
 ``send_attempts``, then the message is marked failed and logged (never its text); any other refusal fails at once.
+
+Inside the handling of an update each ``send_now`` is done once (``bots.telegram.journal``): a retried update gets
+the recorded message id back instead of sending again. The database is called off the event loop.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from bots.pacing import Limit, Pacer
 from bots.telegram.api import TelegramApi
 from bots.telegram.config import TelegramSettings
 from bots.telegram.errors import ChannelUnavailable, ChatMoved, RateLimited, RecipientGone, RequestRefused
+from bots.telegram.journal import once, step_name
 from gridreach.store import Store
 from gridreach.views import OutboundView
 
@@ -69,7 +73,12 @@ class Sender:
         A 429 waits and sends again. When Telegram is unavailable the message goes to the outbox (with
         ``dedupe_key``) so that it is sent later, not lost (unless ``defer`` is False: then it is dropped and
         logged); when the chat is gone it is dropped (and recorded); a refused one is dropped and logged.
+        Within an update, done once whatever is retried.
         """
+        return await once(step_name("send"), lambda: self._send_now(chat_id, text, markup, dedupe_key, defer))
+
+    async def _send_now(self, chat_id: int, text: str, markup: dict[str, Any] | None, dedupe_key: str | None,
+                        defer: bool) -> int | None:
         for _ in range(10):
             await self.pacer.acquire(*self._keys(chat_id))
             try:
@@ -79,43 +88,44 @@ class Sender:
             except RateLimited as exc:
                 self.pacer.hold(exc.retry_after, f"chat:{chat_id}")
             except ChatMoved as exc:
-                chat_id = self._moved(chat_id, exc)
+                chat_id = await self._moved(chat_id, exc)
             except RecipientGone:
-                self.recipient_gone(chat_id)
+                await self.recipient_gone(chat_id)
                 return None
             except ChannelUnavailable as exc:
-                self._undelivered(chat_id, text, markup, dedupe_key, str(exc), defer)
+                await self._undelivered(chat_id, text, markup, dedupe_key, str(exc), defer)
                 return None
             except RequestRefused as exc:  # sending it again would be refused again
                 log.warning("telegram: a reply to chat %s was refused: %s", chat_id, str(exc)[:200])
                 return None
-        self._undelivered(chat_id, text, markup, dedupe_key, "rate limited again and again", defer)
+        await self._undelivered(chat_id, text, markup, dedupe_key, "rate limited again and again", defer)
         return None
 
-    def _undelivered(self, chat_id: int, text: str, markup: dict[str, Any] | None, dedupe_key: str | None,
+    async def _undelivered(self, chat_id: int, text: str, markup: dict[str, Any] | None, dedupe_key: str | None,
                      error: str, defer: bool) -> None:
         if not defer:
             log.warning("telegram: a reply to chat %s was not delivered (%s)", chat_id, error[:120])
             return
         key = dedupe_key or f"reply:{chat_id}:{_now().timestamp()}"
         log.warning("telegram: reply to chat %s deferred to the outbox (%s)", chat_id, error[:120])
-        self.store.enqueue_outbound(CHANNEL, str(chat_id), {"text": text, "markup": markup}, key, kind="reply",
-                                    not_before=_now() + timedelta(seconds=self.settings.retry_backoff))
+        await asyncio.to_thread(self.store.enqueue_outbound, CHANNEL, str(chat_id), {"text": text, "markup": markup},
+                                key, kind="reply", not_before=_now() + timedelta(seconds=self.settings.retry_backoff))
         self.wake()
 
-    def _moved(self, chat_id: int, exc: ChatMoved) -> int:
+    async def _moved(self, chat_id: int, exc: ChatMoved) -> int:
         new_id = int(exc.new_chat_id)
-        self.store.migrate_group(CHANNEL, str(chat_id), str(new_id))
+        await asyncio.to_thread(self.store.migrate_group, CHANNEL, str(chat_id), str(new_id))
         return new_id
 
-    def recipient_gone(self, chat_id: int) -> None:
+    async def recipient_gone(self, chat_id: int) -> None:
         """The chat refuses the bot (403): a group is deactivated, a resident's private chat is an opt-out."""
         if chat_id < 0:
-            self.store.deactivate_group(CHANNEL, str(chat_id), "the bot was removed from the group")
+            await asyncio.to_thread(self.store.deactivate_group, CHANNEL, str(chat_id),
+                                    "the bot was removed from the group")
             return
-        resident = self.store.resident_by_identity(CHANNEL, str(chat_id))
+        resident = await asyncio.to_thread(self.store.resident_by_identity, CHANNEL, str(chat_id))
         if resident is not None:
-            self.store.record_opt_out(resident.id, CHANNEL, "blocked the bot")
+            await asyncio.to_thread(self.store.record_opt_out, resident.id, CHANNEL, "blocked the bot")
 
     # ---- the outbox ----------------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -125,7 +135,7 @@ class Sender:
     async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
         """Send the outbox until ``stop`` is set (messages already being sent are finished)."""
         while not stop.is_set():
-            if not self._claim():
+            if not await self._claim():
                 self._kick.clear()
                 stopper = asyncio.ensure_future(stop.wait())
                 kicker = asyncio.ensure_future(self._kick.wait())
@@ -138,14 +148,15 @@ class Sender:
     async def drain(self, rounds: int = 1000) -> None:
         """Send everything that is due now, and what becomes due while doing so (tests, the CLI)."""
         for _ in range(rounds):
-            claimed = self._claim()
+            claimed = await self._claim()
             if self._inflight:
                 await asyncio.gather(*self._inflight.values(), return_exceptions=True)
             elif not claimed:
                 return
 
-    def _claim(self) -> int:
-        rows = [r for r in self.store.claim_outbound(CHANNEL, self.batch, self.lease) if r.id not in self._inflight]
+    async def _claim(self) -> int:
+        claimed = await asyncio.to_thread(self.store.claim_outbound, CHANNEL, self.batch, self.lease)
+        rows = [r for r in claimed if r.id not in self._inflight]
         for row in rows:
             task = asyncio.ensure_future(self._deliver(row))
             self._inflight[row.id] = task
@@ -161,6 +172,7 @@ class Sender:
         return forget
 
     def _skip(self, row: OutboundView, chat_id: int) -> str | None:
+        """Why the row is not sent any more (blocking: called in a worker thread)."""
         if chat_id < 0:
             group = self.store.get_group(CHANNEL, row.target)
             if group is not None and not group.active:
@@ -176,37 +188,37 @@ class Sender:
             chat_id = int(row.target)
             text, markup = str(row.payload["text"]), row.payload.get("markup")
         except (KeyError, TypeError, ValueError):
-            self.store.mark_outbound_failed(row.id, "unreadable outbox row")
+            await asyncio.to_thread(self.store.mark_outbound_failed, row.id, "unreadable outbox row")
             return
-        skip = self._skip(row, chat_id)
+        skip = await asyncio.to_thread(self._skip, row, chat_id)
         if skip is not None:
-            self.store.mark_outbound_failed(row.id, skip)
+            await asyncio.to_thread(self.store.mark_outbound_failed, row.id, skip)
             return
         for _ in range(3):  # a group may move once; then the message goes to the new id
             await self.pacer.acquire(*self._keys(chat_id))
             try:
                 message_id = await self.api.send_message(chat_id, text, markup)
             except ChatMoved as exc:
-                chat_id = self._moved(chat_id, exc)
+                chat_id = await self._moved(chat_id, exc)
                 continue
             except RateLimited as exc:
                 self.pacer.hold(exc.retry_after, f"chat:{chat_id}")
-                self.store.mark_outbound_retry(row.id, "rate limited (429)",
-                                               _now() + timedelta(seconds=exc.retry_after))
+                await asyncio.to_thread(self.store.mark_outbound_retry, row.id, "rate limited (429)",
+                                        _now() + timedelta(seconds=exc.retry_after))
             except RecipientGone:
-                self.recipient_gone(chat_id)
-                self.store.mark_outbound_failed(row.id, "recipient gone (403)")
+                await self.recipient_gone(chat_id)
+                await asyncio.to_thread(self.store.mark_outbound_failed, row.id, "recipient gone (403)")
             except ChannelUnavailable as exc:
-                self._unavailable(row, exc)
+                await asyncio.to_thread(self._unavailable, row, exc)
             except RequestRefused as exc:
                 log.warning("telegram outbox %s (%s) refused: %s", row.id, row.kind, str(exc)[:200])
-                self.store.mark_outbound_failed(row.id, f"refused: {exc}")
+                await asyncio.to_thread(self.store.mark_outbound_failed, row.id, f"refused: {exc}")
             else:
                 self._spaced(chat_id)
                 self._failures.pop(row.id, None)
-                self.store.mark_outbound_sent(row.id, str(message_id))
+                await asyncio.to_thread(self.store.mark_outbound_sent, row.id, str(message_id))
             return
-        self.store.mark_outbound_failed(row.id, "the chat kept moving")
+        await asyncio.to_thread(self.store.mark_outbound_failed, row.id, "the chat kept moving")
 
     def _unavailable(self, row: OutboundView, exc: ChannelUnavailable) -> None:
         failures = self._failures[row.id] = self._failures.get(row.id, 0) + 1

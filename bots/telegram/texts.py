@@ -62,6 +62,9 @@ _TEXTS: dict[str, dict[str, str]] = {
     "handoff": {"zh": "网格员{name}会联系您，电话：{phone}", "en": "Your grid worker {name} will contact you: {phone}",
                 "ko": "담당자 {name}님이 연락드립니다: {phone}"},
     "receipt_ok": {"zh": "已确认收到，谢谢。", "en": "Receipt recorded, thank you.", "ko": "수신 확인되었습니다."},
+    "receipt_other_grid": {"zh": "这条通知不是发给您所在网格的，未记录。", "en": "This notice was not sent to your grid; nothing "
+                                                                     "was recorded.",
+                           "ko": "이 공지는 주민님의 격자에 보낸 것이 아니어서 기록하지 않았습니다."},
     "receipt_bind": {"zh": "请先私聊我确认身份，再点「收到」。", "en": "Please confirm who you are in a private chat with me first.",
                      "ko": "먼저 저와의 개인 대화에서 본인 확인을 해 주세요."},
     # grid workers
@@ -81,6 +84,12 @@ _TEXTS: dict[str, dict[str, str]] = {
                    "ko": "사용법: /bind {grid}"},
     "bind_other_grid": {"zh": "您只能把群绑定到自己的网格（{grid}）。", "en": "You can bind groups to your own grid ({grid}) only.",
                         "ko": "본인 격자({grid})에만 연결할 수 있습니다."},
+    "group_taken": {"zh": "本群已绑定到网格 {grid}，只有该网格的网格员或管理员可以改绑。请联系网格 {grid} 的网格员先发送 /unbind。",
+                    "en": "This group is bound to grid {grid}; only that grid's worker or an administrator can rebind "
+                          "it. Ask the grid worker of {grid} to send /unbind first.",
+                    "ko": "이 단체방은 {grid} 격자에 연결되어 있습니다. 해당 담당자나 관리자만 바꿀 수 있습니다."},
+    "bind_unknown_grid": {"zh": "没有网格 {grid}，请检查网格编码。", "en": "There is no grid {grid}; please check the code.",
+                          "ko": "{grid} 격자가 없습니다. 코드를 확인해 주세요."},
     "bound_group": {"zh": "本群已绑定到网格 {grid}。通知和排查会发到这里。",
                     "en": "This group is now bound to grid {grid}; notices and screenings will be posted here.",
                     "ko": "이 단체방이 {grid} 격자에 연결되었습니다."},

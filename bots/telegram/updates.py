@@ -11,7 +11,7 @@ from typing import Any
 
 from bots.telegram.errors import ChannelError
 
-__all__ = ["Contact", "Incoming", "MalformedUpdate", "Person", "parse_update"]
+__all__ = ["Contact", "Incoming", "MalformedUpdate", "Person", "UpdateBusy", "parse_update"]
 
 _MEDIA = ("sticker", "photo", "voice", "audio", "video", "video_note", "document", "animation", "location",
           "venue", "poll", "dice", "game")
@@ -19,6 +19,10 @@ _MEDIA = ("sticker", "photo", "voice", "audio", "video", "video_note", "document
 
 class MalformedUpdate(ChannelError):
     """The body is not a Bot API Update this connector can read."""
+
+
+class UpdateBusy(ChannelError):
+    """Another handler holds the update's claim under a live lease: deliver the update again later."""
 
 
 @dataclass(frozen=True)

@@ -3,18 +3,25 @@
 A Telegram user is a grid worker once they shared, in a private chat, a contact whose phone is a grid worker's
 (``Store.find_grid_worker_by_phone``). Group commands: ``/bind <grid>``, ``/unbind``. Private commands:
 ``/notice <text>``, ``/screen [questionnaire]``, ``/code <resident phone>``.
+
+Who may bind a group: when it is unbound (never bound, or unbound / left), a grid worker, to their own grid; when it
+is bound, only a worker of that same grid; an administrator (``admin_user_ids``) any group to any grid. Every
+bind, unbind and refused takeover is in the audit log. The database is called off the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 
 from bots.telegram.broadcast import enqueue_notice, enqueue_screening
 from bots.telegram.config import TelegramSettings
+from bots.telegram.journal import once
 from bots.telegram.sender import CHANNEL, Sender
 from bots.telegram.texts import text
 from bots.telegram.updates import Incoming
 from campaigns.questionnaire import Questionnaire
+from gridreach.errors import NotFound
 from gridreach.store import Store
 from gridreach.views import GridWorkerView
 
@@ -43,51 +50,69 @@ class WorkerDesk:
         self.store, self.sender, self.settings = store, sender, settings
         self._questionnaires = questionnaires
 
-    def worker(self, user_id: int) -> GridWorkerView | None:
-        return self.store.worker_by_identity(CHANNEL, str(user_id))
+    async def worker(self, user_id: int) -> GridWorkerView | None:
+        return await asyncio.to_thread(self.store.worker_by_identity, CHANNEL, str(user_id))
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.settings.admin_user_ids
 
     # ---- in groups -------------------------------------------------------------------------------------------
     async def group_message(self, inc: Incoming) -> None:
         """Group service messages and commands; any other group message is ignored (answers are private)."""
         if inc.migrate_to is not None:
-            self.store.migrate_group(CHANNEL, str(inc.chat_id), str(inc.migrate_to))
+            await asyncio.to_thread(self.store.migrate_group, CHANNEL, str(inc.chat_id), str(inc.migrate_to))
             return
         if inc.migrate_from is not None:
-            self.store.migrate_group(CHANNEL, str(inc.migrate_from), str(inc.chat_id))
+            await asyncio.to_thread(self.store.migrate_group, CHANNEL, str(inc.migrate_from), str(inc.chat_id))
             return
         parsed = split_command(inc.text or "", self.settings.bot_username)
         if parsed is None or inc.sender is None or parsed[0] not in ("/bind", "/unbind"):
             return
         command, args = parsed
-        worker = self.worker(inc.sender.id)
-        if worker is None:
+        worker = await self.worker(inc.sender.id)
+        admin = self.is_admin(inc.sender.id)
+        if worker is None and not admin:
             await self.sender.send_now(inc.chat_id, text("not_worker", "zh") + "\n" + text("not_worker", "en"))
             return
-        lang = worker.language
+        lang = worker.language if worker is not None else "zh"
+        actor = f"worker:{worker.id}" if worker is not None else f"admin:telegram:{inc.sender.id}"
+        group = await asyncio.to_thread(self.store.get_group, CHANNEL, str(inc.chat_id))
+        bound_to = group.grid_code if group is not None and group.active else None
         if command == "/unbind":
-            group = self.store.get_group(CHANNEL, str(inc.chat_id))
-            if group is not None and group.grid_code == worker.grid_code:
-                self.store.deactivate_group(CHANNEL, str(inc.chat_id), f"unbound by worker:{worker.id}")
+            if bound_to is not None and (admin or (worker is not None and bound_to == worker.grid_code)):
+                await asyncio.to_thread(self.store.deactivate_group, CHANNEL, str(inc.chat_id), f"unbound by {actor}")
                 await self.sender.send_now(inc.chat_id, text("unbound_group", lang))
             return
+        own = worker.grid_code if worker is not None else None
         grid = args.split()[0].upper() if args else ""
         if not grid:
-            await self.sender.send_now(inc.chat_id, text("bind_usage", lang, grid=worker.grid_code))
-        elif grid != worker.grid_code.upper():
-            await self.sender.send_now(inc.chat_id, text("bind_other_grid", lang, grid=worker.grid_code))
+            await self.sender.send_now(inc.chat_id, text("bind_usage", lang, grid=own or "G01"))
+        elif not admin and grid != (own or "").upper():
+            await self.sender.send_now(inc.chat_id, text("bind_other_grid", lang, grid=own))
+        elif not admin and bound_to is not None and bound_to != own:  # a takeover: refused, and audited
+            await asyncio.to_thread(self.store.audit, actor, "group_bind_refused", "chat_group", str(inc.chat_id),
+                                    {"channel": CHANNEL, "bound_to": bound_to, "asked_for": own})
+            await self.sender.send_now(inc.chat_id, text("group_taken", lang, grid=bound_to))
         else:
-            self.store.bind_group(CHANNEL, str(inc.chat_id), worker.grid_code, inc.chat_title,
-                                  f"worker:{worker.id}")
-            await self.sender.send_now(inc.chat_id, text("bound_group", lang, grid=worker.grid_code))
+            await self._bind(inc, own if own is not None and grid == own.upper() else grid, actor, lang)
 
-    def bot_left_group(self, inc: Incoming) -> None:
+    async def _bind(self, inc: Incoming, grid: str, actor: str, lang: str) -> None:
+        try:
+            await asyncio.to_thread(self.store.bind_group, CHANNEL, str(inc.chat_id), grid, inc.chat_title, actor)
+        except NotFound:  # only an administrator can name a grid that is not theirs
+            await self.sender.send_now(inc.chat_id, text("bind_unknown_grid", lang, grid=grid))
+            return
+        await self.sender.send_now(inc.chat_id, text("bound_group", lang, grid=grid))
+
+    async def bot_left_group(self, inc: Incoming) -> None:
         if inc.member_status in ("left", "kicked"):
-            self.store.deactivate_group(CHANNEL, str(inc.chat_id), f"the bot was {inc.member_status}")
+            await asyncio.to_thread(self.store.deactivate_group, CHANNEL, str(inc.chat_id),
+                                    f"the bot was {inc.member_status}")
 
     # ---- in private ------------------------------------------------------------------------------------------
     async def private_command(self, inc: Incoming, command: str, args: str, lang: str) -> None:
         assert inc.sender is not None
-        worker = self.worker(inc.sender.id)
+        worker = await self.worker(inc.sender.id)
         if worker is None:
             await self.sender.send_now(inc.chat_id, text("not_worker", lang))
             return
@@ -103,31 +128,33 @@ class WorkerDesk:
         if not body:
             await self.sender.send_now(chat_id, text("notice_usage", lang))
             return
-        if not self.store.groups_for_grid(worker.grid_code, CHANNEL):
+        if not await asyncio.to_thread(self.store.groups_for_grid, worker.grid_code, CHANNEL):
             await self.sender.send_now(chat_id, text("no_groups", lang, grid=worker.grid_code))
             return
         title = body.splitlines()[0][:60]
-        notice_id = self.store.create_notice(worker.grid_code, title, body, f"worker:{worker.id}")
-        chats = enqueue_notice(self.store, notice_id, worker.grid_code, body)
+        notice_id = await once("notice", lambda: asyncio.to_thread(  # a retried update makes no second notice
+            self.store.create_notice, worker.grid_code, title, body, f"worker:{worker.id}"))
+        chats = await asyncio.to_thread(enqueue_notice, self.store, notice_id, worker.grid_code, body)
         self.sender.wake()
         await self.sender.send_now(chat_id, text("notice_queued", lang, count=len(chats)))
 
     async def _screen(self, chat_id: int, worker: GridWorkerView, args: str, lang: str) -> None:
-        questionnaires = self._questionnaires()
+        questionnaires = await asyncio.to_thread(self._questionnaires)
         qid = args.split()[0] if args else DEFAULT_QUESTIONNAIRE
         q = questionnaires.get(qid)
         if q is None:
             await self.sender.send_now(chat_id, text("screen_usage", lang, names=", ".join(sorted(questionnaires))))
             return
-        if not self.store.groups_for_grid(worker.grid_code, CHANNEL):
+        if not await asyncio.to_thread(self.store.groups_for_grid, worker.grid_code, CHANNEL):
             await self.sender.send_now(chat_id, text("no_groups", lang, grid=worker.grid_code))
             return
         title = q.title.get(lang) or q.title.get("zh") or q.id
-        campaign_id = self.store.create_campaign(f"{title} ({worker.grid_code})", worker.grid_code, q.id,
-                                                 q.version, f"worker:{worker.id}")
+        campaign_id = await once("campaign", lambda: asyncio.to_thread(  # a retried update makes no second one
+            self.store.create_campaign, f"{title} ({worker.grid_code})", worker.grid_code, q.id, q.version,
+            f"worker:{worker.id}"))
         both = " / ".join(dict.fromkeys(t for t in (q.title.get("zh"), q.title.get("en")) if t))
-        chats = enqueue_screening(self.store, campaign_id, worker.grid_code, both or title,
-                                  self.settings.bot_username, "zh")
+        chats = await asyncio.to_thread(enqueue_screening, self.store, campaign_id, worker.grid_code, both or title,
+                                        self.settings.bot_username, "zh")
         self.sender.wake()
         await self.sender.send_now(chat_id, text("screen_queued", lang, title=title, count=len(chats)))
 
@@ -135,10 +162,10 @@ class WorkerDesk:
         if not args:
             await self.sender.send_now(chat_id, text("code_usage", lang))
             return
-        resident = self.store.find_resident_by_phone(args.split()[0])
+        resident = await asyncio.to_thread(self.store.find_resident_by_phone, args.split()[0])
         if resident is None or resident.grid_code != worker.grid_code:
             await self.sender.send_now(chat_id, text("code_not_in_grid", lang))
             return
-        code = self.store.issue_link_code(resident.id, f"worker:{worker.id}")
+        code = await asyncio.to_thread(self.store.issue_link_code, resident.id, f"worker:{worker.id}")
         # never parked in the outbox: the code is stored only hashed, its text must not sit in a table
         await self.sender.send_now(chat_id, text("code_issued", lang, name=resident.name, code=code), defer=False)
