@@ -9,10 +9,12 @@ database is always called off the event loop (``asyncio.to_thread``): that loop 
 
 A conversation is always with one person (sender id ``telegram:<user id>``), in the private chat; in groups the
 bot only takes grid workers' commands and receipt buttons, never answers. A person is tied to their resident record
-by sharing their own phone number or by a one-time code from their grid worker; a campaign's deep link
-(``/start <token>``) waits for that and then starts. What is not remembered across a restart: the campaign a
-person opened before binding (they tap the group's button again) and which question's buttons are live (a button
-pressed after a restart is answered as stale; typing the answer works).
+by sharing their own phone number or by sending their phone number with a one-time code from their grid worker
+(``Store.redeem_code_limited``: tries limited per user and overall in the database, wrong / used / expired codes
+answered alike); either binding evicts any other Telegram account of that resident. A campaign's deep link
+(``/start <token>``) opened before binding is kept in the database (``pending_campaigns``) and starts once bound.
+What is not remembered across a restart: which question's buttons are live (a button pressed after a restart is
+answered as stale; typing the answer works).
 """
 
 from __future__ import annotations
@@ -36,14 +38,18 @@ from bots.telegram.workers import WORKER_COMMANDS, WorkerDesk, split_command
 from campaigns import QUESTIONNAIRE_DIR, Questionnaire
 from campaigns.registry import load_and_register
 from campaigns.triggers import start_message
-from gridreach.errors import LinkCodeError, NotFound
+from gridreach.errors import NotFound
+from gridreach.phones import normalize_phone
 from gridreach.store import Store
+from gridreach.store.binding import AttemptLimit
 from gridreach.views import CampaignView, ResidentView
 
 __all__ = ["TelegramBot"]
 
 log = logging.getLogger(__name__)
 _CODE = re.compile(r"^\s*(\d{8})\s*$")
+_PHONE_AND_CODE = (re.compile(r"^\s*(?P<phone>\+?[\d\s()-]{6,24}?)[\s,，;；]+(?P<code>\d{8})\s*$"),
+                   re.compile(r"^\s*(?P<code>\d{8})[\s,，;；]+(?P<phone>\+?[\d\s()-]{6,24}?)\s*$"))
 _KEY_MAX = 56  # callback_data is 1-64 bytes
 CLAIMS = "telegram_update"  # the claim's channel in Store.claim_inbound; its key is "<bot id>:<update id>"
 T = TypeVar("T")
@@ -92,7 +98,7 @@ class TelegramBot:
         self.api = sender.api
         self._questionnaires: dict[str, Questionnaire] | None = None
         self.workers = WorkerDesk(store, sender, settings, questionnaires or self._load_questionnaires)
-        self._pending: dict[int, int] = {}  # user id -> campaign opened before binding
+        self.bind_limit = AttemptLimit()  # tries at binding with a code, per user and overall (in the database)
         self._asked: dict[int, _Asked] = {}  # private chat id -> question with live buttons
         self._bot_id = settings.token.split(":", 1)[0]
 
@@ -169,9 +175,11 @@ class TelegramBot:
         elif (parsed := split_command(inc.text, self.settings.bot_username)) is not None:
             await self._command(inc, parsed[0], parsed[1], resident, lang)
         elif resident is None:
-            match = _CODE.match(inc.text)
-            if match:
-                await self._redeem(inc, match.group(1), lang)
+            found = next((m for m in (p.match(inc.text) for p in _PHONE_AND_CODE) if m is not None), None)
+            if found is not None:
+                await self._redeem(inc, found.group("phone"), found.group("code"), lang)
+            elif _CODE.match(inc.text):  # a code alone binds nothing: with the phone a guess must match both
+                await self.sender.send_now(inc.chat_id, text("code_need_phone", lang))
             else:
                 await self._ask_bind(inc.chat_id, lang)
         else:
@@ -186,8 +194,8 @@ class TelegramBot:
             campaign = await asyncio.to_thread(self.store.campaign_by_token, args)
             if campaign is None or campaign.status == "finished":
                 await self.sender.send_now(inc.chat_id, text("link_invalid", lang))
-            elif resident is None:
-                self._pending[inc.sender.id] = campaign.id
+            elif resident is None:  # kept in the database: it starts once they are bound, whichever process
+                await asyncio.to_thread(self.store.set_pending_campaign, CHANNEL, str(inc.sender.id), campaign.id)
                 await self._ask_bind(inc.chat_id, lang)
             else:
                 await self._start_campaign(inc, campaign)
@@ -218,29 +226,34 @@ class TelegramBot:
             await self.sender.send_now(inc.chat_id, text("worker_linked", worker.language, name=worker.name,
                                                          grid=worker.grid_code), {"remove_keyboard": True})
         resident = await asyncio.to_thread(self.store.find_resident_by_phone, inc.contact.phone)
-        if resident is not None:
-            await asyncio.to_thread(self.store.link_identity, resident.id, CHANNEL, str(inc.sender.id))
+        if resident is not None:  # their own verified number: this becomes their only Telegram account
+            await asyncio.to_thread(self.store.bind_own_identity, resident.id, CHANNEL, str(inc.sender.id),
+                                    "telegram_contact")
             await self._bound(inc, resident)
         elif worker is None:
             await self.sender.send_now(inc.chat_id, text("phone_unknown", lang))
 
-    async def _redeem(self, inc: Incoming, code: str, lang: str) -> None:
+    async def _redeem(self, inc: Incoming, typed_phone: str, code: str, lang: str) -> None:
         assert inc.sender is not None
         user = str(inc.sender.id)
+        try:
+            phone = normalize_phone(typed_phone)
+        except ValueError:
+            await self.sender.send_now(inc.chat_id, text("code_bad_phone", lang))
+            return
 
         async def redeem() -> dict[str, Any]:  # once per update: a retry must not find its own code "used"
-            try:
-                bound = await asyncio.to_thread(self.store.redeem_link_code, code, CHANNEL, user)
-            except LinkCodeError as exc:
-                return {"error": exc.reason}
-            return {"resident": bound.id}
+            outcome = await asyncio.to_thread(self.store.redeem_code_limited, code, CHANNEL, user, phone,
+                                              self.bind_limit)
+            return {"resident": outcome.resident.id} if outcome.resident else {"error": outcome.reason}
 
         outcome = await once("redeem", redeem)
         resident = None
         if "resident" in outcome:
             resident = await asyncio.to_thread(self.store.get_resident, int(outcome["resident"]))
-        if resident is None:
-            await self.sender.send_now(inc.chat_id, text(f"code_{outcome.get('error', 'unknown')}", lang))
+        if resident is None:  # wrong, used, expired, another's: one answer
+            refusal = "too_many" if outcome.get("error") == "too_many" else "not_valid"
+            await self.sender.send_now(inc.chat_id, text(f"code_{refusal}", lang))
             return
         await self._bound(inc, resident)
 
@@ -248,11 +261,12 @@ class TelegramBot:
         assert inc.sender is not None
         await self.sender.send_now(inc.chat_id, text("bound", resident.language, name=resident.name,
                                                      community=resident.community_name), {"remove_keyboard": True})
-        campaign_id = self._pending.get(inc.sender.id)
+        user = str(inc.sender.id)
+        campaign_id = await asyncio.to_thread(self.store.pending_campaign, CHANNEL, user)
         campaign = await asyncio.to_thread(self.store.get_campaign, campaign_id) if campaign_id is not None else None
-        if campaign is not None:
+        if campaign is not None and campaign.status != "finished":
             await self._start_campaign(inc, campaign)  # forgotten only once started: a failure is redelivered
-        self._pending.pop(inc.sender.id, None)
+        await asyncio.to_thread(self.store.clear_pending_campaign, CHANNEL, user)
 
     async def _start_campaign(self, inc: Incoming, campaign: CampaignView) -> None:
         await self._turn(inc, start_message(campaign.questionnaire_id, campaign.id), {})

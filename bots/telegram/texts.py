@@ -13,10 +13,12 @@ START_BUTTON = "开始填写 / Start"
 
 _TEXTS: dict[str, dict[str, str]] = {
     "ask_bind": {
-        "zh": "请先确认您的身份：点下面的按钮分享您的手机号，或者发送网格员给您的8位验证码。",
-        "en": "First, let us know who you are: tap the button below to share your phone number, "
-              "or send the 8-digit code your grid worker gave you.",
-        "ko": "먼저 본인 확인을 해 주세요. 아래 버튼으로 전화번호를 공유하시거나 담당자가 준 8자리 코드를 보내 주세요.",
+        "zh": "请先确认您的身份：点下面的按钮分享您的手机号，或者发送您登记的手机号和网格员给您的8位验证码，"
+              "例如：13800138000 12345678",
+        "en": "First, let us know who you are: tap the button below to share your phone number, or send your "
+              "registered phone number and the 8-digit code your grid worker gave you, e.g. 13800138000 12345678",
+        "ko": "먼저 본인 확인을 해 주세요. 아래 버튼으로 전화번호를 공유하시거나 등록된 전화번호와 담당자가 준 8자리 코드를 "
+              "함께 보내 주세요 (예: 01012345678 12345678).",
     },
     "share_phone": {"zh": "📱 分享我的手机号", "en": "📱 Share my phone number", "ko": "📱 내 전화번호 공유"},
     "bound": {
@@ -25,24 +27,32 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ko": "감사합니다. {community} 주민 {name}님으로 확인되었습니다.",
     },
     "phone_unknown": {
-        "zh": "这个手机号不在我们的居民名单里。请发送网格员给您的8位验证码，或者联系网格员登记。",
-        "en": "That phone number is not on our resident list. Please send the 8-digit code from your grid worker, "
-              "or ask them to register you.",
-        "ko": "이 전화번호는 주민 명단에 없습니다. 담당자가 준 8자리 코드를 보내 주세요.",
+        "zh": "这个手机号不在我们的居民名单里。请发送您登记的手机号和网格员给您的8位验证码，或者联系网格员登记。",
+        "en": "That phone number is not on our resident list. Please send your registered phone number and the "
+              "8-digit code from your grid worker, or ask them to register you.",
+        "ko": "이 전화번호는 주민 명단에 없습니다. 등록된 전화번호와 담당자가 준 8자리 코드를 함께 보내 주세요.",
     },
     "not_own_contact": {
         "zh": "请分享您本人的手机号（点下面的按钮）。",
         "en": "Please share your own phone number (tap the button below).",
         "ko": "본인의 전화번호를 공유해 주세요 (아래 버튼).",
     },
-    "code_unknown": {"zh": "验证码不对，请核对后重新发送。", "en": "That code is not valid; please check it and send it again.",
-                     "ko": "코드가 올바르지 않습니다. 확인 후 다시 보내 주세요."},
-    "code_used": {"zh": "这个验证码已经用过了，请向网格员要一个新的。",
-                  "en": "That code has already been used; please ask your grid worker for a new one.",
-                  "ko": "이미 사용된 코드입니다. 담당자에게 새 코드를 요청하세요."},
-    "code_expired": {"zh": "这个验证码已过期，请向网格员要一个新的。",
-                     "en": "That code has expired; please ask your grid worker for a new one.",
-                     "ko": "만료된 코드입니다. 담당자에게 새 코드를 요청하세요."},
+    "code_not_valid": {
+        "zh": "手机号或验证码不对，或者验证码已用过、已过期。请核对后再发，或向网格员要一个新的验证码。",
+        "en": "The phone number or the code is not right, or the code was used or has expired. Please check and "
+              "send them again, or ask your grid worker for a new code.",
+        "ko": "전화번호나 코드가 맞지 않거나, 이미 사용되었거나 만료된 코드입니다. 확인 후 다시 보내거나 담당자에게 새 코드를 "
+              "요청하세요."},
+    "code_too_many": {"zh": "尝试次数过多，请一小时后再试，或联系网格员。",
+                      "en": "Too many tries; please try again in an hour, or ask your grid worker.",
+                      "ko": "시도 횟수가 너무 많습니다. 한 시간 후에 다시 시도하거나 담당자에게 문의하세요."},
+    "code_bad_phone": {"zh": "手机号格式不对，请检查后再发一次，例如：13800138000 12345678",
+                       "en": "That phone number does not look right; please check it, e.g. 13800138000 12345678",
+                       "ko": "전화번호 형식이 맞지 않습니다. 확인 후 다시 보내 주세요."},
+    "code_need_phone": {"zh": "请把您登记的手机号和验证码一起发送，例如：13800138000 12345678",
+                        "en": "Please send your registered phone number together with the code, e.g. "
+                              "13800138000 12345678",
+                        "ko": "등록된 전화번호와 코드를 함께 보내 주세요 (예: 01012345678 12345678)."},
     "unsupported": {"zh": "请用文字或者按钮回答。", "en": "Please answer in text or with the buttons.",
                     "ko": "글자나 버튼으로 답해 주세요."},
     "too_long": {"zh": "这条消息太长了，回答请不要超过{limit}个字。",
@@ -111,9 +121,11 @@ _TEXTS: dict[str, dict[str, str]] = {
     "code_usage": {"zh": "用法：/code 居民手机号", "en": "Usage: /code resident-phone-number", "ko": "사용법: /code 전화번호"},
     "code_not_in_grid": {"zh": "您的网格里没有这个手机号的居民。", "en": "No resident of your grid has that phone number.",
                          "ko": "해당 전화번호의 주민이 없습니다."},
-    "code_issued": {"zh": "居民{name}的一次性验证码：{code}\n72小时内有效，只能用一次。请当面或电话告诉居民。",
+    "code_issued": {"zh": "居民{name}的一次性验证码：{code}\n72小时内有效，只能用一次。请当面或电话告诉居民；居民把自己的"
+                          "手机号和验证码一起发给我（Telegram）或服务号（微信）。",
                     "en": "One-time code for {name}: {code}\nValid for 72 hours, once. Give it to the resident in person "
-                          "or by phone.",
+                          "or by phone; they send their phone number and the code to me (Telegram) or to the WeChat "
+                          "account.",
                     "ko": "{name}님의 일회용 코드: {code} (72시간 유효)"},
 }
 

@@ -7,7 +7,8 @@ resident's. The resident's own binding makes this account their only WeChat acco
 The grid worker's shared 6-character code no longer binds anyone (it let whoever had it bind as a neighbour):
 a message with one is answered with how to get a one-time code, and nothing is looked up.
 
-Tries are limited in the database (``Store.reserve_attempt``, scope ``bind:wechat``), per openid and overall,
+Tries are limited in the database (``Store.redeem_code_limited``, scope ``bind:wechat``: the same path as
+Telegram's), per openid and overall,
 shared by every process; a success does not reset a counter. Wrong, used and expired codes, and a phone that does
 not match, are answered alike; no name is shown before the binding is done.
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gridreach.errors import LinkCodeError
 from gridreach.phones import mask_phone, normalize_phone
 from gridreach.store import Store
 from gridreach.store.binding import AttemptLimit
@@ -86,14 +86,6 @@ class Binder:
             phone = normalize_phone(request.phone)
         except ValueError:
             return BindResult("bad_phone")
-        attempt = self.store.reserve_attempt(SCOPE, openid, self.limit)
-        if attempt is None:
-            return BindResult("too_many")
-        try:  # with the phone, a code of another resident is refused and stays unused
-            bound = self.store.redeem_link_code(request.code, CHANNEL, openid, phone=phone)
-        except LinkCodeError as exc:  # the failed try keeps counting
-            self.store.audit(f"{CHANNEL}:{openid}", "wechat.bind_refused", "wechat_user", openid,
-                             {"reason": exc.reason})
-            return BindResult("not_valid")
-        self.store.settle_attempt(attempt, failed=False)
-        return BindResult("bound", bound)
+        # with the phone, a code of another resident is refused and stays unused
+        outcome = self.store.redeem_code_limited(request.code, CHANNEL, openid, phone, self.limit)
+        return BindResult(outcome.reason, outcome.resident)

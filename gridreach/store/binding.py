@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from gridreach.db.models import Campaign, LimitedAttempt, PendingCampaign, SeenNonce, utcnow
 from gridreach.store._base import StoreBase, aware_now
+from gridreach.views import ResidentView
 
-__all__ = ["AttemptLimit", "BindingMixin"]
+__all__ = ["AttemptLimit", "BindOutcome", "BindingMixin"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,20 @@ class AttemptLimit:
     def __post_init__(self) -> None:
         if self.per_subject < 1 or self.overall < self.per_subject or self.period <= timedelta(0):
             raise ValueError("an attempt limit needs 1 <= per_subject <= overall and a positive period")
+
+
+@dataclass(frozen=True)
+class BindOutcome:
+    """What a resident's code did (``ChannelsMixin.redeem_code_limited``): ``bound`` with the resident;
+    ``not_valid`` for a wrong, used or expired code or a phone that is not the code's resident's (alike, so that
+    nothing is learnt); ``too_many`` when the tries are used up (nothing was checked)."""
+
+    reason: str
+    resident: ResidentView | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.resident is not None
 
 
 class BindingMixin(StoreBase):

@@ -31,7 +31,7 @@ from gridreach.db.models import (
 from gridreach.errors import LinkCodeError, NotFound
 from gridreach.phones import normalize_phone
 from gridreach.store._base import aware_now
-from gridreach.store.binding import BindingMixin
+from gridreach.store.binding import AttemptLimit, BindingMixin, BindOutcome
 from gridreach.views import (
     CampaignView,
     ChatGroupView,
@@ -238,6 +238,24 @@ class ChannelsMixin(BindingMixin):  # the limiter, nonces and pending campaigns:
         if found is None:
             raise NotFound(f"unknown resident {resident_id}")
         return found
+
+    def redeem_code_limited(self, code: str, channel: str, external_id: str, phone: str,
+                            limit: AttemptLimit) -> BindOutcome:
+        """The binding path of a resident who types their phone (E.164) and a one-time code, on any channel:
+        limited per account and overall in the database (scope ``bind:<channel>``), a failed try counts until
+        the window passes, a success resets nothing; every refusal is audited with its real reason."""
+        attempt = self.reserve_attempt(f"bind:{channel}", external_id, limit)
+        if attempt is None:
+            return BindOutcome("too_many")
+        try:
+            resident = self.redeem_link_code(code, channel, external_id, phone=phone)
+        except LinkCodeError as exc:
+            with self._write() as session:
+                self._audit(session, f"{channel}:{external_id}"[:200], "bind_refused", "chat_account",
+                            str(external_id)[:64], {"channel": channel, "reason": exc.reason})
+            return BindOutcome("not_valid")
+        self.settle_attempt(attempt, failed=False)
+        return BindOutcome("bound", resident)
 
     def has_other_identity(self, resident_id: int, channel: str, external_id: str) -> bool:
         """True when the resident is bound on ``channel`` to an account other than ``external_id``."""

@@ -80,13 +80,15 @@ def test_one_time_code_binds_and_bad_codes_say_why(rig: TelegramRig) -> None:
     resident = fake.user(32, "Zhang", "en")
     fake.private_text(resident, "hello")
     assert "8-digit code" in last(rig, 32)["text"]
-    fake.private_text(resident, "12345678" if code != "12345678" else "87654321")
-    assert "not valid" in last(rig, 32)["text"]
-    fake.private_text(resident, code)
+    fake.private_text(resident, code)  # a code alone binds nothing: the phone must come with it
+    assert "together with the code" in last(rig, 32)["text"] and store.resident_by_identity("telegram", "32") is None
+    fake.private_text(resident, "13912345678 " + ("12345678" if code != "12345678" else "87654321"))
+    assert "not right" in last(rig, 32)["text"]
+    fake.private_text(resident, f"139 1234 5678 {code}")
     assert store.resident_by_identity("telegram", "32").name == "张三"
     other = fake.user(33, "Li")
-    fake.private_text(other, code)
-    assert "用过" in last(rig, 33)["text"] and store.resident_by_identity("telegram", "33") is None
+    fake.private_text(other, f"{code} 13912345678")  # used: answered as any wrong code
+    assert "手机号或验证码不对" in last(rig, 33)["text"] and store.resident_by_identity("telegram", "33") is None
 
 
 def test_the_unexpected_gets_a_defined_answer_and_no_turn(rig: TelegramRig) -> None:

@@ -19,7 +19,17 @@ from gridreach.errors import ConfigError
 from gridreach.settings import Settings
 from gridreach.store import Store
 from gridreach.store.binding import AttemptLimit
-from tests.bots._wechat import APP_ID, SECRET, TOKEN, Account, Scripted, new_resident, open_account, openid, seed_grid
+from tests.bots._wechat import (
+    APP_ID,
+    SECRET,
+    TOKEN,
+    Account,
+    Scripted,
+    new_resident,
+    open_account,
+    openid,
+    seed_grid,
+)
 
 NOT_VALID = "手机号或绑定码不对"
 
