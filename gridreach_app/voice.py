@@ -63,7 +63,7 @@ class VoiceApp:
         q = self.questionnaire(questionnaire_id)
         grids: dict[tuple[str, str, str], None] = {}
         for resident in residents:
-            worker = self.store.grid_worker_for(resident.grid_code)
+            worker = await asyncio.to_thread(self.store.grid_worker_for, resident.grid_code)  # off the loop
             grids[(call_language(resident, q), resident.community_name, worker.name if worker else "")] = None
         texts: dict[str, set[str]] = {}
         for language, community, worker_name in grids:
@@ -144,19 +144,28 @@ async def run_call(settings: Settings, *, phone: str | None, resident_id: int | 
     async with open_voice(settings, env, models) as app:
         await app.prepare([resident], q.id)
         placed = await app.dialer.place(resident, q.id, campaign)
-        return _report(app, placed, await _wait(app, placed, timeout))
+        return await _report(app, placed, await _wait(app, placed, timeout))
 
 
 async def _wait(app: VoiceApp, placed: DialOutcome, timeout: float) -> Any:
-    if placed.attempt_id is None:
+    if placed.attempt_id is None or placed.outcome == "skipped":
         return None
     print(f"Calling resident #{placed.resident_id} ({placed.outcome}); waiting for the call to end...")
     return await app.server.wait_ended(placed.attempt_id, timeout)
 
 
-def _report(app: VoiceApp, placed: DialOutcome, attempt: Any) -> int:
+async def _report(app: VoiceApp, placed: DialOutcome, attempt: Any) -> int:
+    if placed.outcome == "skipped" and placed.reason == "called_recently":
+        when = f"{placed.not_before:%Y-%m-%d %H:%M} UTC" if placed.not_before else "later"
+        print(f"Not called: this resident was called recently (contact attempt #{placed.attempt_id}); the next call "
+              f"is allowed after {when}. The interval is GRIDREACH_CALL_MIN_INTERVAL.")
+        return 3
     if placed.outcome == "skipped":
         print(f"Not called: {placed.reason}.")
+        return 3
+    if placed.outcome == "unconfirmed":
+        print(f"Whether Twilio placed the call is unknown (contact attempt #{placed.attempt_id}): {placed.reason}. "
+              "It is not placed again; check the Twilio console.")
         return 3
     if placed.outcome == "failed" or attempt is None:
         print(f"The call could not be placed: {placed.reason}")
@@ -165,7 +174,7 @@ def _report(app: VoiceApp, placed: DialOutcome, attempt: Any) -> int:
     print(f"Call outcome: {attempt.outcome}" + (f" (answered by {detail['answered_by']})"
                                                  if detail.get("answered_by") else ""))
     submission_id = detail.get("submission_id")
-    submission = app.store.get_submission(int(submission_id)) if submission_id else None
+    submission = await asyncio.to_thread(app.store.get_submission, int(submission_id)) if submission_id else None
     if submission is None:
         print("No questionnaire was run on this call.")
     else:

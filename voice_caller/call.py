@@ -11,6 +11,8 @@ a row → the resident is gone: hang up. A recognition or synthesis failure coun
 Speech or a key while a prompt plays stops it (``clear``). A ``{"handoff": …}`` reply → say so and transfer the
 call to the grid worker. No ``expect`` after a batch of replies → the run is over: say it, say goodbye, hang up.
 A ``stop`` or a dropped websocket while the questionnaire runs → its submission is finished as ``partial``.
+Audio waiting for the recogniser is bounded (``MAX_BACKLOG``: the oldest is dropped and counted in
+``details["audio_dropped_ms"]``). Store calls run in worker threads, never on the event loop.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = ["CallContext", "CallResult", "CallSession", "ListenerFactory", "Telep
 
 log = logging.getLogger(__name__)
 MAX_UTTERANCE = 12.0  # seconds of speech before the recogniser is made to decide
+MAX_BACKLOG = 8000 * 10  # bytes of 8 kHz μ-law (10 s) waiting for a recogniser that falls behind
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,11 @@ class CallSession:
         if isinstance(event, Media):
             if self._listener is not None and event.track in ("inbound", "inbound_track"):
                 self._audio += event.payload
+                excess = len(self._audio) - MAX_BACKLOG
+                if excess > 0:  # the recogniser is behind: keep the latest 10 s
+                    del self._audio[:excess]
+                    dropped = self.result.details.get("audio_dropped_ms", 0) + excess // 8
+                    self.result.details["audio_dropped_ms"] = dropped
                 self._audio_ready.set()
         elif isinstance(event, Mark):
             self.playback.on_mark(event.name)
@@ -117,7 +125,7 @@ class CallSession:
     async def run(self) -> CallResult:
         listen = asyncio.ensure_future(self._listen_loop())
         try:
-            worker = self.store.grid_worker_for(self.ctx.resident.grid_code)
+            worker = await asyncio.to_thread(self.store.grid_worker_for, self.ctx.resident.grid_code)
             greeting = phrase("voice_greeting", self.language, community=self.ctx.resident.community_name,
                               grid_worker=worker.name if worker else "")
             # the questionnaire starts while the greeting plays (the first question is ready when it ends)
@@ -140,7 +148,7 @@ class CallSession:
                     texts, expect, _, _ = split_replies(rest)
                 if expect is None:
                     await self._speak([*texts, phrase("goodbye", self.language)])
-                    self._close_submission()
+                    await asyncio.to_thread(self._close_submission)
                     await self._hangup()
                     return self.result
                 answer = await self._ask(texts, expect)
@@ -157,7 +165,7 @@ class CallSession:
             for task in list(self._tasks):
                 task.cancel()
             self._cancel_timer()
-            self._finish()
+            await asyncio.to_thread(self._finish)  # runs to its end even if this task is cancelled meanwhile
 
     async def _turn(self, text: str, metadata: dict[str, Any]) -> list[Any]:
         """One message to the dialogue (retried once if the core failed: the message id makes it safe)."""
@@ -339,10 +347,11 @@ class CallSession:
             await self.telephony.transfer(self.ctx.call_sid, phone)
         except GridReachError as exc:
             log.warning("call %s: transfer failed (%s)", self.ctx.call_sid, exc)
-            self.store.audit("voice", "call.transfer_failed", "contact_attempt", self.ctx.attempt_id)
+            await asyncio.to_thread(self.store.audit, "voice", "call.transfer_failed", "contact_attempt",
+                                    self.ctx.attempt_id)
             return False
-        self.store.audit("voice", "call.transfer", "contact_attempt", self.ctx.attempt_id,
-                         {"resident": self.ctx.resident.id})
+        await asyncio.to_thread(self.store.audit, "voice", "call.transfer", "contact_attempt", self.ctx.attempt_id,
+                                {"resident": self.ctx.resident.id})
         return True
 
     async def _hangup(self) -> None:
@@ -352,13 +361,15 @@ class CallSession:
             log.warning("call %s: hangup failed (%s)", self.ctx.call_sid, exc)
 
     def _close_submission(self) -> None:
+        """(In a worker thread.) The run ended normally: remember its submission and how it ended."""
         sub = self.store.latest_submission(self.ctx.resident.id, self.ctx.questionnaire_id)
         if sub is not None and self._started_questionnaire:
             self.result.submission_id = sub.id
             self.result.result = sub.status if sub.status != "in_progress" else "partial"
 
     def _finish(self) -> None:
-        """Whatever happened: an open submission of this call becomes partial; the attempt gets the result."""
+        """(In a worker thread.) Whatever happened: an open submission of this call becomes partial; the attempt
+        gets the result."""
         try:
             sub = self.store.latest_submission(self.ctx.resident.id, self.ctx.questionnaire_id)
             if sub is not None and self._started_questionnaire:

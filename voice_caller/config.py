@@ -34,10 +34,16 @@ ENV_KEYS: dict[str, tuple[str, ...]] = {
     "machine_detection": ("GRIDREACH_VOICE_AMD",),
     "listen_host": ("GRIDREACH_VOICE_HOST",),
     "listen_port": ("GRIDREACH_VOICE_PORT",),
+    "call_min_interval": ("GRIDREACH_CALL_MIN_INTERVAL",),
+    "stream_start_timeout": ("GRIDREACH_VOICE_STREAM_START_TIMEOUT",),
+    "max_streams": ("GRIDREACH_VOICE_MAX_STREAMS",),
+    "max_frame_bytes": ("GRIDREACH_VOICE_MAX_FRAME_BYTES",),
+    "max_frames_per_second": ("GRIDREACH_VOICE_MAX_FRAMES_PER_SECOND",),
 }
 REQUIRED = ("account_sid", "auth_token", "public_base_url", "from_number")
-_INTS = ("max_concurrent_calls", "max_silent_tries", "listen_port")
-_FLOATS = ("calls_per_second", "silence_timeout")
+_INTS = ("max_concurrent_calls", "max_silent_tries", "listen_port", "max_streams", "max_frame_bytes")
+_FLOATS = ("calls_per_second", "silence_timeout", "stream_start_timeout", "max_frames_per_second")
+_DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -68,6 +74,11 @@ class VoiceSettings:
     listen_host: str = "127.0.0.1"
     listen_port: int = 8089
     digit_timeout: float = 3.0
+    call_min_interval: float = 4 * 3600.0  # seconds between two calls to one resident (0: no limit)
+    stream_start_timeout: float = 5.0  # a Media Stream that sends no ``start`` in this time is closed
+    max_streams: int = 32  # Media Stream websockets open at once
+    max_frame_bytes: int = 16384  # one websocket message from Twilio (a media frame is ~400 bytes)
+    max_frames_per_second: float = 200.0  # messages per second on one stream (Twilio sends ~50)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "speech_models_dir", Path(self.speech_models_dir))
@@ -80,15 +91,20 @@ class VoiceSettings:
         object.__setattr__(self, "public_base_url", _http_url("public_base_url", self.public_base_url))
         if not _E164.match(self.from_number or ""):
             raise ConfigError("from_number", "must be an E.164 number such as +8657188888888")
-        for name in ("max_concurrent_calls", "max_silent_tries"):
+        for name in ("max_concurrent_calls", "max_silent_tries", "max_streams"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(name, "must be a whole number of at least 1")
         if not 1 <= self.listen_port <= 65535:
             raise ConfigError("listen_port", "must be between 1 and 65535")
-        for name in ("calls_per_second", "silence_timeout", "digit_timeout"):
+        for name in ("calls_per_second", "silence_timeout", "digit_timeout", "stream_start_timeout",
+                     "max_frames_per_second"):
             if not float(getattr(self, name)) > 0:
                 raise ConfigError(name, "must be a positive number")
+        if isinstance(self.max_frame_bytes, bool) or not 1024 <= self.max_frame_bytes <= 1 << 20:
+            raise ConfigError("max_frame_bytes", "must be between 1024 and 1048576")
+        if not float(self.call_min_interval) >= 0:
+            raise ConfigError("call_min_interval", "must be a duration of 0 or more (e.g. 4h, 90m, 3600)")
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -133,7 +149,9 @@ class VoiceSettings:
         }
         try:
             for name, text in raw.items():
-                if name in _INTS:
+                if name == "call_min_interval":
+                    values[name] = _duration(source[name], text)
+                elif name in _INTS:
                     values[name] = int(text)
                 elif name in _FLOATS:
                     values[name] = float(text)
@@ -151,6 +169,18 @@ class VoiceSettings:
             raise ConfigError(source[bad], "must be a number") from None
         except ConfigError as exc:
             raise ConfigError(source.get(exc.key, ENV_KEYS.get(exc.key, (exc.key,))[0]), exc.reason) from None
+
+
+def _duration(key: str, text: str) -> float:
+    """Seconds from ``3600``, ``90m``, ``4h`` or ``1d``."""
+    unit = _DURATION_UNITS.get(text[-1:].lower())
+    try:
+        value = float(text[:-1] if unit else text) * (unit or 1.0)
+    except ValueError:
+        raise ConfigError(key, "must be a duration such as 4h, 90m or 3600 (seconds)") from None
+    if not value >= 0:
+        raise ConfigError(key, "must be a duration of 0 or more (e.g. 4h, 90m, 3600)")
+    return value
 
 
 def _parses(text: str, whole: bool) -> bool:

@@ -6,7 +6,7 @@
     └── VoiceError
         ├── SpeechModelMissing(language, path)   a Vosk model is not where the configuration says
         ├── SynthesisError                      text-to-speech failed, hung or produced no audio
-        └── TelephonyError(status, code, retryable)   Twilio refused or could not be reached
+        └── TelephonyError(status, code, retryable, unconfirmed)   Twilio refused or could not be reached
             └── SignatureError                  a webhook's X-Twilio-Signature is missing or wrong
 
 Vendor exceptions (vosk, pyttsx3, twilio) are translated into these in the module that adapts the vendor.
@@ -65,15 +65,21 @@ class SynthesisError(VoiceError):
 
 
 class TelephonyError(VoiceError):
-    """Twilio refused a request (``status``, ``code``) or could not be reached; ``retryable`` for 429/5xx/network."""
+    """Twilio refused a request (``status``, ``code``) or could not be reached; ``retryable`` for 429/5xx/network.
+
+    ``unconfirmed``: a call creation may have reached Twilio and whether it did could not be learnt (the look-up
+    failed too): the call must not be placed again; its status callbacks, if it exists, will name it.
+    """
 
     def __init__(
-        self, message: str, *, status: int | None = None, code: int | None = None, retryable: bool = False
+        self, message: str, *, status: int | None = None, code: int | None = None, retryable: bool = False,
+        unconfirmed: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.retryable = retryable
+        self.unconfirmed = unconfirmed
 
 
 class SignatureError(TelephonyError):

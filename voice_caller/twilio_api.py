@@ -3,8 +3,14 @@
 The SDK (twilio 8.2) builds every URL on ``https://api.twilio.com``; ``RebasedHttpClient`` (an SDK ``HttpClient``)
 rewrites scheme, host and path prefix to the configured ``api_base_url``, so a regional endpoint or a loopback
 fake is plain configuration. SDK and ``requests`` errors are translated into ``TelephonyError``:
-``retryable`` for HTTP 429, 5xx and connection failures. Placing a call retries those with exponential backoff a
-bounded number of times; any other error (401, 400 ...) is final at once. The blocking SDK runs in an executor.
+``retryable`` for HTTP 429, 5xx and connection failures. The blocking SDK runs in an executor.
+
+Placing a call is never repeated blindly. A 429, or a connection that was never made, proves that nothing was
+created: it is retried with exponential backoff a bounded number of times. A timeout, a reset connection or a 5xx
+may come after Twilio created the call: after the backoff the call is looked up (``GET …/Calls.json`` with ``To``,
+``From`` and ``StartTime>=`` the day we began, plus the ``queued`` calls, which have no start time yet), and a call
+to this number from our number created since we began is adopted instead of placing another. When the look-up
+fails too, the error is ``unconfirmed``: nothing more is tried. Any other error (401, 400 ...) is final at once.
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -25,6 +32,7 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.voice_response import Connect, VoiceResponse
+from urllib3.exceptions import NewConnectionError
 
 from gridreach.phones import mask_phone
 from voice_caller.config import VoiceSettings
@@ -44,6 +52,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
+CLOCK_SLACK = timedelta(minutes=2)  # Twilio's clock against ours, when matching a call's creation time
 
 
 class RebasedHttpClient(TwilioHttpClient):
@@ -63,11 +72,25 @@ class RebasedHttpClient(TwilioHttpClient):
 
 @dataclass(frozen=True)
 class PlacedCall:
-    """A call Twilio accepted: its CallSid, its first status, and how many tries placing it took."""
+    """A call Twilio accepted: its CallSid, its first status, how many tries placing it took, and whether it was
+    found by a look-up after a failure whose reply was lost (``adopted``) rather than confirmed by the reply."""
 
     sid: str
     status: str
     tries: int = 1
+    adopted: bool = False
+
+
+def _ambiguous(exc: Exception) -> bool:
+    """Whether a failed create may still have created the call (timeout, reset, 5xx)."""
+    if isinstance(exc, TwilioRestException):
+        return int(exc.status) >= 500
+    if isinstance(exc, requests.ConnectTimeout):
+        return False  # never connected: nothing was sent
+    if isinstance(exc, requests.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return not isinstance(reason, NewConnectionError)  # refused / no route: nothing was sent
+    return isinstance(exc, requests.RequestException)
 
 
 def _translate(what: str, exc: Exception) -> TelephonyError:
@@ -121,6 +144,7 @@ class TwilioTelephony:
         }
         if self.settings.machine_detection:
             params["machine_detection"] = "Enable"
+        began = datetime.now(timezone.utc)
         tries = 0
         while True:
             tries += 1
@@ -129,13 +153,56 @@ class TwilioTelephony:
                 log.info("call placed to %s: %s", mask_phone(to), call.sid)
                 return PlacedCall(str(call.sid), str(call.status or "queued"), tries)
             except (TwilioException, requests.RequestException) as exc:
-                error = _translate("place a call", exc)
-            if not error.retryable or tries > self.retries:
-                log.warning("placing a call to %s failed after %d tries: %s", mask_phone(to), tries, error)
+                error, ambiguous = _translate("place a call", exc), _ambiguous(exc)
+            if not error.retryable and not ambiguous:
+                log.warning("placing a call to %s failed: %s", mask_phone(to), error)
                 raise error
             delay = self.backoff * 2 ** (tries - 1)
-            log.info("placing a call: %s; retry %d in %.1f s", error, tries, delay)
-            self._sleep(delay)
+            if ambiguous:  # the call may exist: wait, then look for it before anything else
+                self._sleep(delay)
+                found = self._find_placed(to, began, error)
+                if found is not None:
+                    log.warning("placing a call to %s: %s, but Twilio has the call %s: adopted", mask_phone(to),
+                                error, found.sid)
+                    return PlacedCall(found.sid, found.status, tries, adopted=True)
+            if tries > self.retries:
+                log.warning("placing a call to %s failed after %d tries: %s", mask_phone(to), tries, error)
+                raise error
+            log.info("placing a call: %s; retry %d%s", error, tries, "" if ambiguous else f" in {delay:.1f} s")
+            if not ambiguous:
+                self._sleep(delay)
+
+    def _find_placed(self, to: str, began: datetime, error: TelephonyError) -> PlacedCall | None:
+        """The call to ``to`` from our number created since ``began`` (less the clock slack), if Twilio has one;
+        raises an ``unconfirmed`` ``TelephonyError`` when Twilio cannot tell us."""
+        try:
+            return _earliest(self.find_calls_sync(to, began - CLOCK_SLACK))
+        except TelephonyError as lookup:
+            log.warning("placing a call to %s: %s, and looking the call up failed (%s): not placed again",
+                        mask_phone(to), error, lookup)
+            raise TelephonyError(
+                f"{error}; whether Twilio created the call is unknown (looking it up failed: {lookup}). It is not "
+                "placed again: if it exists its status callbacks will record it; check the Twilio console",
+                status=error.status, code=error.code, unconfirmed=True,
+            ) from None
+
+    def find_calls_sync(self, to: str, since: datetime) -> list[PlacedCall]:
+        """Calls from our number to ``to`` created at or after ``since`` (Twilio's Calls list, filtered)."""
+        day = since.astimezone(timezone.utc).date().isoformat()
+        try:
+            started = self._client.calls.list(to=to, from_=self.settings.from_number, start_time_after=day,
+                                              page_size=50, limit=200)
+            queued = self._client.calls.list(to=to, from_=self.settings.from_number, status="queued",
+                                             page_size=50, limit=200)
+        except (TwilioException, requests.RequestException) as exc:
+            raise _translate("list calls", exc) from exc
+        seen: dict[str, tuple[datetime, PlacedCall]] = {}
+        for call in [*started, *queued]:
+            created = call.date_created
+            if created is None or created < since:
+                continue
+            seen[str(call.sid)] = (created, PlacedCall(str(call.sid), str(call.status or "queued")))
+        return [placed for _, placed in sorted(seen.values(), key=lambda item: item[0])]
 
     def redirect_sync(self, call_sid: str, twiml: str) -> None:
         """Replace what a live call is doing with ``twiml`` (this ends its Media Stream)."""
@@ -164,6 +231,13 @@ class TwilioTelephony:
 
     async def hangup(self, call_sid: str) -> None:
         await self._off_loop(partial(self.hangup_sync, call_sid))
+
+
+def _earliest(calls: Iterable[PlacedCall]) -> PlacedCall | None:
+    found = list(calls)
+    if len(found) > 1:
+        log.warning("%d calls to one number since this attempt began: the first is adopted", len(found))
+    return found[0] if found else None
 
 
 # ---- TwiML ----------------------------------------------------------------------------------

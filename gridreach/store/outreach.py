@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import or_, select, update
@@ -262,6 +262,50 @@ class OutreachMixin(StoreBase):
             if ended:
                 attempt.ended_at = utcnow()
             return True
+
+    def reserve_contact_attempt(
+        self,
+        resident_id: int,
+        campaign_id: int | None,
+        channel: str,
+        *,
+        since: datetime,
+        detail: dict[str, Any] | None = None,
+    ) -> tuple[int | None, ContactAttemptView | None]:
+        """Record an ``initiated`` attempt on ``channel`` unless the resident already has one started at or after
+        ``since`` that may have reached them (every attempt counts but one whose ``detail["placed"]`` is False: the
+        vendor proved nothing was created). Atomic across processes: the resident's row is locked on PostgreSQL,
+        SQLite writers are serialised. Returns ``(new attempt id, None)`` or ``(None, the attempt in the way)``."""
+        with self._write() as session:
+            resident = session.execute(
+                select(Resident).where(Resident.id == resident_id).with_for_update()
+            ).scalar_one_or_none()
+            if resident is None:
+                raise NotFound(f"unknown resident {resident_id}")
+            if campaign_id is not None:
+                self._get(session, Campaign, campaign_id, "campaign")
+            recent = session.execute(
+                select(ContactAttempt)
+                .where(ContactAttempt.resident_id == resident_id, ContactAttempt.channel == channel)
+                .order_by(ContactAttempt.id.desc())
+                .limit(100)
+            ).scalars()
+            for a in recent:
+                if aware_now(a.started_at) >= since and (a.detail or {}).get("placed") is not False:
+                    return None, _attempt_view(a)
+            attempt = ContactAttempt(
+                resident_id=resident_id, campaign_id=campaign_id, channel=channel, outcome="initiated", detail=detail
+            )
+            session.add(attempt)
+            session.flush()
+            return int(attempt.id), None
+
+
+def _attempt_view(a: Any) -> ContactAttemptView:
+    return ContactAttemptView(
+        a.id, a.resident_id, a.campaign_id, a.channel, a.outcome, a.external_id, aware_now(a.started_at),
+        aware(a.ended_at), a.detail,
+    )
 
 
 def _claim_of(channel: str, external_id: str) -> tuple[Any, Any]:

@@ -7,6 +7,12 @@ Written from Twilio's documentation, never from our adapter (this module does no
   initiated ringing answered completed; default completed only), ``MachineDetection``; answers ``201`` with the
   call as JSON, or a Twilio error body ``{"code", "message", "more_info", "status"}`` (401 bad credentials,
   400 bad parameters, and 429/500 on demand: ``fail_next``).
+* ``GET /2010-04-01/Accounts/{AccountSid}/Calls.json`` lists calls, most recent first, filtered as documented:
+  ``To``, ``From``, ``Status``, ``StartTime`` (``YYYY-MM-DD``: started that day, UTC), ``StartTime>=`` / ``StartTime<=``
+  (sent as the parameter names ``StartTime>`` / ``StartTime<``: started on or after / on or before that day; a call
+  not yet dialled has no start time and matches no StartTime filter), paged with ``PageSize`` (≤ 1000) and ``Page``.
+* ``lose_next_create(how)``: the next create makes the call (it rings and calls back as usual) but its reply is
+  lost: ``timeout`` (no reply for ``hold`` seconds), ``reset`` (the connection is dropped) or ``500``.
 * ``POST …/Calls/{CallSid}.json`` with ``Twiml`` or ``Url`` (redirect: the stream stops, the new TwiML runs) or
   ``Status=completed`` (hang up) / ``Status=canceled`` (a call not yet answered); ``GET`` fetches the call.
 * Each callee has a ``Callee`` behaviour: answer (a ``Phone`` with a script), busy, no-answer, failed, machine.
@@ -36,8 +42,10 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from email.utils import formatdate
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
@@ -52,6 +60,27 @@ _ERRORS = {
     400: "Bad Request", 401: "Authenticate", 404: "The requested resource was not found",
     429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable",
 }
+
+
+def _day(text: str) -> date:
+    """A StartTime filter value: ``YYYY-MM-DD`` (the SDKs may send a full ISO time: its day counts)."""
+    return date.fromisoformat(text[:10]) if len(text) in (10, 20) else date.fromisoformat(text)
+
+
+def _matches(call: FakeCall, first: Mapping[str, str], days: Mapping[str, date]) -> bool:
+    if first.get("To") and call.to != first["To"]:
+        return False
+    if first.get("From") and call.from_ != first["From"]:
+        return False
+    if first.get("Status") and call.status != first["Status"]:
+        return False
+    if days:
+        if call.started_at is None:
+            return False
+        day = datetime.fromtimestamp(call.started_at, timezone.utc).date()
+        checks = {"=": day.__eq__, ">=": day.__ge__, "<=": day.__le__}
+        return all(checks[op](value) for op, value in days.items())
+    return True
 
 
 def new_sid(prefix: str) -> str:
@@ -127,6 +156,9 @@ class FakeCall:
     stream_parameters: dict[str, str] = field(default_factory=dict)
     phone: Phone | None = None
     errors: list[str] = field(default_factory=list)
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None  # when it was dialled (Twilio's start_time)
+    ended_at: float | None = None
     ended: threading.Event = field(default_factory=threading.Event)
     _pending: list[str] = field(default_factory=list)  # TwiML documents to run next (redirects)
     _wake: asyncio.Event | None = None
@@ -144,13 +176,15 @@ class FakeCall:
 
     def as_json(self, account_sid: str) -> dict[str, Any]:
         now = formatdate(usegmt=True)
+        when = {k: None if t is None else formatdate(t, usegmt=True)
+                for k, t in (("start_time", self.started_at), ("end_time", self.ended_at))}
         uri = f"/{API_VERSION}/Accounts/{account_sid}/Calls/{self.sid}.json"
         return {
             "sid": self.sid, "account_sid": account_sid, "to": self.to, "to_formatted": self.to,
             "from": self.from_, "from_formatted": self.from_, "status": self.status,
             "direction": "outbound-api", "api_version": API_VERSION, "answered_by": self.answered_by,
             "duration": str(self.duration) if self.status in FINAL else None, "price": None, "price_unit": "USD",
-            "date_created": now, "date_updated": now, "start_time": None, "end_time": None,
+            "date_created": formatdate(self.created_at, usegmt=True), "date_updated": now, **when,
             "parent_call_sid": None, "phone_number_sid": None, "caller_name": None, "forwarded_from": None,
             "group_sid": None, "queue_time": "0", "trunk_sid": None, "annotation": None, "uri": uri,
             "subresource_uris": {"notifications": uri.replace(".json", "/Notifications.json"),
@@ -170,7 +204,8 @@ class FakeTwilio:
         self.requests: list[RestRequest] = []
         self.calls: dict[str, FakeCall] = {}
         self.base_url = ""
-        self._failures: list[int] = []
+        self._failures: list[tuple[int, str | None]] = []
+        self._lost: list[tuple[str, float]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -196,9 +231,21 @@ class FakeTwilio:
         """Script the person at ``number``."""
         self.callees[number] = callee
 
-    def fail_next(self, count: int, status: int = 429) -> None:
-        """Answer the next ``count`` REST requests with this HTTP error (429 or 5xx), as Twilio does under load."""
-        self._failures.extend([status] * count)
+    def fail_next(self, count: int, status: int = 429, method: str | None = None) -> None:
+        """Answer the next ``count`` REST requests (of ``method``, or any) with this HTTP error (429 or 5xx), as
+        Twilio does under load; nothing is created."""
+        self._failures.extend([(status, method)] * count)
+
+    def lose_next_create(self, how: str = "timeout", hold: float = 3.0) -> None:
+        """The next call creation succeeds (the call is made) but its reply is lost: ``timeout`` (nothing for
+        ``hold`` seconds, then the reply), ``reset`` (the connection is dropped) or ``500`` (an error reply)."""
+        if how not in ("timeout", "reset", "500"):
+            raise ValueError(f"unknown way to lose a reply {how!r}")
+        self._lost.append((how, hold))
+
+    def created(self, to: str | None = None) -> list[FakeCall]:
+        """The calls created (to ``to``), oldest first."""
+        return [c for c in self.calls.values() if to is None or c.to == to]
 
     def wait(self, sid: str, timeout: float = 120.0) -> FakeCall:
         """Block until the call has ended (its final status callback is sent); return it."""
@@ -222,6 +269,7 @@ class FakeTwilio:
         app = web.Application()
         base = f"/{API_VERSION}/Accounts/{{account}}/Calls"
         app.router.add_post(base + ".json", self._create)
+        app.router.add_get(base + ".json", self._list)
         app.router.add_post(base + "/{sid}.json", self._update)
         app.router.add_get(base + "/{sid}.json", self._fetch)
         self._runner = web.AppRunner(app, access_log=None)
@@ -257,9 +305,10 @@ class FakeTwilio:
         params: dict[str, list[str]] = {}
         for key, value in form.items():
             params.setdefault(key, []).append(str(value))
-        if self._failures:
-            status = self._failures.pop(0)
-            return params, self._error(request, params, status, 20429 if status == 429 else 20500)
+        for i, (status, method) in enumerate(self._failures):
+            if method in (None, request.method):
+                del self._failures[i]
+                return params, self._error(request, params, status, 20429 if status == 429 else 20500)
         auth = request.headers.get("Authorization", "")
         user = password = ""
         if auth.startswith("Basic "):
@@ -295,7 +344,51 @@ class FakeTwilio:
         self.calls[call.sid] = call
         response = self._ok(request, params, call, 201)
         self._spawn(self._ring(call))
+        if self._lost:
+            how, hold = self._lost.pop(0)
+            if how == "500":
+                self.requests.pop()
+                return self._error(request, params, 500, 20500)
+            self.requests[-1].status = 0  # the client never gets this reply
+            if how == "reset":
+                assert request.transport is not None
+                request.transport.abort()
+                return response
+            await asyncio.sleep(hold)
         return response
+
+    async def _list(self, request: web.Request) -> web.Response:
+        _, refused = await self._check(request)
+        if refused is not None:
+            return refused
+        query: dict[str, list[str]] = {}
+        for key, value in request.query.items():
+            query.setdefault(key, []).append(value)
+        first = {k: v[0] for k, v in query.items()}
+        try:
+            days = {op: _day(first[key]) for op, key in (("=", "StartTime"), (">=", "StartTime>"),
+                                                         (">=", "StartTime>="), ("<=", "StartTime<"),
+                                                         ("<=", "StartTime<=")) if key in first}
+            size, page = int(first.get("PageSize", "50")), int(first.get("Page", "0"))
+        except ValueError as exc:
+            return self._error(request, query, 400, 20001, f"Invalid parameter: {exc}")
+        if not 1 <= size <= 1000 or page < 0:
+            return self._error(request, query, 400, 20001, "Invalid PageSize or Page")
+        found = [c for c in sorted(self.calls.values(), key=lambda c: c.created_at, reverse=True)
+                 if _matches(c, first, days)]
+        chunk = found[page * size:(page + 1) * size]
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls.json"
+        keep = {k: v for k, v in first.items() if k not in ("Page", "PageSize", "PageToken")}
+
+        def page_uri(n: int) -> str:
+            return uri + "?" + urlencode({**keep, "PageSize": size, "Page": n})
+
+        body = {"calls": [c.as_json(self.account_sid) for c in chunk], "page": page, "page_size": size,
+                "start": page * size, "end": page * size + max(len(chunk) - 1, 0), "uri": page_uri(page),
+                "first_page_uri": page_uri(0), "previous_page_uri": page_uri(page - 1) if page else None,
+                "next_page_uri": page_uri(page + 1) if len(found) > (page + 1) * size else None}
+        self.requests.append(RestRequest(request.method, request.path_qs, query, 200, body))
+        return web.json_response(body)
 
     async def _fetch(self, request: web.Request) -> web.Response:
         params, refused = await self._check(request)
@@ -359,6 +452,7 @@ class FakeTwilio:
             call.errors.append(f"fake twilio: {type(exc).__name__}: {exc}")
         finally:
             call.status = final
+            call.ended_at = time.time()
             if call.answered_at is not None:
                 call.duration = max(1, round(time.monotonic() - call.answered_at))
             extra = {"CallDuration": str(call.duration), "Duration": str((call.duration + 59) // 60)}
@@ -367,6 +461,7 @@ class FakeTwilio:
 
     async def _progress(self, call: FakeCall) -> str:
         assert call._wake is not None
+        call.started_at = time.time()
         call.status = "initiated"
         await self._status(call, "initiated", "initiated")
         call.status = "ringing"

@@ -245,6 +245,7 @@ class MiniPhone:
 
 # ---- a running server ---------------------------------------------------------------------------
 PUBLIC = "https://voice.example.org"
+STREAM_URL = "wss://voice.example.org/voice/stream"  # what Twilio opens (and signs) for our <Stream>
 
 
 def voice_settings(**changes: Any) -> Any:
@@ -276,8 +277,13 @@ class Running:
         headers = {"X-Twilio-Signature": twilio_signature(token, url, form)} if token else {}
         return await self.http.post(self.base + path_qs, data=form, headers=headers)
 
-    async def phone(self, call_sid: str, echo_delay: float = 0.0, **headers: str) -> MiniPhone:
-        ws = await self.http.ws_connect(self.base.replace("http", "ws") + "/voice/stream", headers=headers)
+    async def phone(self, call_sid: str, echo_delay: float = 0.0, token: str | None = AUTH_TOKEN,
+                    **headers: str) -> MiniPhone:
+        """A Media Stream as Twilio opens it: the upgrade signed over our public ``wss://`` URL (``token=None``:
+        unsigned; extra ``headers`` override)."""
+        signed = {"X-Twilio-Signature": twilio_signature(token, STREAM_URL)} if token else {}
+        ws = await self.http.ws_connect(self.base.replace("http", "ws") + "/voice/stream",
+                                        headers={**signed, **headers})
         return MiniPhone(ws, call_sid, echo_delay=echo_delay)
 
     def attempt(self, store: Any, resident_id: int, call_sid: str | None = "CA" + "1" * 32,

@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -33,6 +34,8 @@ class CallsApi:
 
     requests: list[dict[str, Any]] = field(default_factory=list)
     fail: list[int] = field(default_factory=list)
+    lists: list[dict[str, list[str]]] = field(default_factory=list)  # the GET …/Calls.json queries
+    created: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _handler(api: CallsApi) -> type[BaseHTTPRequestHandler]:
@@ -63,11 +66,24 @@ def _handler(api: CallsApi) -> type[BaseHTTPRequestHandler]:
                 return
             base = f"/prefix/2010-04-01/Accounts/{ACCOUNT_SID}/Calls"
             if self.path == base + ".json":
-                self._reply(201, {"sid": CALL_SID, "status": "queued", "to": form["To"][0]})
+                call = {"sid": CALL_SID, "status": "queued", "to": form["To"][0], "from": form["From"][0],
+                        "date_created": formatdate(usegmt=True), "start_time": None}
+                api.created.append(call)
+                self._reply(201, call)
             elif self.path == f"{base}/{CALL_SID}.json":
                 self._reply(200, {"sid": CALL_SID, "status": form.get("Status", ["in-progress"])[0]})
             else:
                 self._reply(404, {"code": 20404, "message": "not found", "status": 404})
+
+        def do_GET(self) -> None:  # the Calls list, filtered by To and From (the full filter is in tests/fakes)
+            path, _, query = self.path.partition("?")
+            params = parse_qs(query)
+            api.lists.append(params)
+            calls = [c for c in api.created if params.get("To", [c["to"]]) == [c["to"]]
+                     and params.get("From", [c["from"]]) == [c["from"]]]
+            self._reply(200, {"calls": calls, "page": 0, "page_size": 50, "start": 0, "end": len(calls),
+                              "uri": path, "first_page_uri": path, "next_page_uri": None,
+                              "previous_page_uri": None})
 
     return Handler
 
@@ -129,6 +145,7 @@ def test_429_and_5xx_are_retried_with_growing_backoff(calls_api: tuple[CallsApi,
     placed = telephony(base, sleeps).place_call_sync("+8613900139000", "https://x.org/t", "https://x.org/s")
     assert placed.tries == 3 and len(api.requests) == 3
     assert sleeps == [0.5, 1.0]
+    assert len(api.lists) == 2  # after the 503 (which may have created the call) it was looked up first
 
 
 def test_retries_are_bounded_then_the_error_says_so(calls_api: tuple[CallsApi, str]) -> None:
