@@ -32,6 +32,9 @@ ENV_KEYS: dict[str, tuple[str, ...]] = {
     "dialogue_mode": ("GRIDREACH_DIALOGUE",),
     "rasa_url": ("GRIDREACH_RASA_URL",),
     "action_server_port": ("GRIDREACH_ACTION_PORT",),
+    "action_server_host": ("GRIDREACH_ACTION_HOST",),
+    "action_token": ("GRIDREACH_ACTION_TOKEN",),
+    "rasa_token": ("GRIDREACH_RASA_TOKEN",),
     "model_dir": ("GRIDREACH_MODEL_DIR",),
     "default_language": ("GRIDREACH_LANGUAGE",),
     "log_level": ("GRIDREACH_LOG_LEVEL",),
@@ -65,6 +68,12 @@ class Settings:
     dialogue_mode: str = "embedded"
     rasa_url: str | None = field(default=None, repr=False)
     action_server_port: int = 5055
+    #: Where an action server listens; 127.0.0.1 unless an operator runs it behind its own network boundary.
+    action_server_host: str = "127.0.0.1"
+    #: The shared secret Rasa sends to the action server; the embedded default makes one per run when unset.
+    action_token: str | None = field(default=None, repr=False)
+    #: Rasa's ``--auth-token`` and the GridReach REST channel's token (``credentials.yml``), for remote mode.
+    rasa_token: str | None = field(default=None, repr=False)
     model_dir: Path = PROJECT_ROOT / "models"
     default_language: str = "zh"
     log_level: str = "INFO"
@@ -95,6 +104,10 @@ class Settings:
             raise ConfigError("action_server_port", "must be an integer")
         if not 1 <= self.action_server_port <= 65535:
             raise ConfigError("action_server_port", "must be between 1 and 65535")
+        for name in ("action_token", "rasa_token"):
+            secret = getattr(self, name)
+            if secret is not None and len(secret) < 16:
+                raise ConfigError(name, "must be at least 16 characters (make one: openssl rand -hex 32)")
         if self.default_language not in LANGUAGES:
             raise ConfigError("default_language", f"must be one of {', '.join(LANGUAGES)}")
         if self.log_level not in LOG_LEVELS:
@@ -140,8 +153,8 @@ class Settings:
             values["home"] = Path(raw["home"]).expanduser()
         if "model_dir" in raw:
             values["model_dir"] = Path(raw["model_dir"]).expanduser()
-        for name in ("database_url", "dialogue_mode", "rasa_url", "default_language", "log_level",
-                     "environment"):
+        for name in ("database_url", "dialogue_mode", "rasa_url", "default_language", "log_level", "environment",
+                     "action_server_host", "action_token", "rasa_token"):
             if name in raw:
                 values[name] = raw[name].lower() if name == "dialogue_mode" else raw[name]
         if "action_server_port" in raw:

@@ -7,7 +7,7 @@ bad one stops start-up with ``ConfigError`` naming the variable (``GRIDREACH_TEL
 The file (``--channels FILE`` or ``GRIDREACH_CHANNELS``) has one section per channel, the keys of the connector's
 own settings; ``${VAR}`` is replaced by the environment variable (unset: an error naming it). Rasa's
 ``credentials.yml`` works as it is: its ``bots.telegram.TelegramInput`` / ``bots.wechat.WeChatInput`` sections are
-read as ``telegram`` / ``wechat``, ``rest`` is ignored. Environment variables win over the file::
+read as ``telegram`` / ``wechat``, the REST channels are ignored. Environment variables win over the file::
 
     telegram: {token: "${TELEGRAM_BOT_TOKEN}", bot_username: gridreach_bot, mode: polling}
     wechat:   {app_id: wx..., token: "${WECHAT_TOKEN}", app_secret: "${WECHAT_APP_SECRET}"}
@@ -63,7 +63,7 @@ ENV_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 FILE_ENV = "GRIDREACH_CHANNELS"
 SECTION_ALIASES = {"bots.telegram.TelegramInput": "telegram", "bots.wechat.WeChatInput": "wechat"}
-IGNORED_SECTIONS = ("rest",)
+IGNORED_SECTIONS = ("rest", "dialogs.channel.TokenRestInput")  # Rasa's REST channels, not connectors
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ROBOT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 

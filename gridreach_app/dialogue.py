@@ -1,15 +1,16 @@
 """The dialogue port: ``handle(sender_id, text, channel, metadata) -> replies``.
 
 Two implementations share the port. ``EmbeddedDialogue`` runs a Rasa ``Agent`` in this process (the default:
-one machine, nothing else to run but the action server it is given). ``RemoteDialogue`` talks to ``rasa run
---enable-api`` over Rasa's REST channel; behind that URL may stand several Rasa servers sharing a Redis lock store
-and a SQL tracker store (see ``endpoints.yml``). A sender is always a person, never a group chat.
+one machine, nothing else to run but the action server it is given). ``RemoteDialogue`` talks to ``rasa run``
+over GridReach's token-checked REST channel (``dialogs.channel``); behind that URL may stand several Rasa servers
+sharing a Redis lock store and a SQL tracker store (see ``endpoints.yml``). A sender is always a person.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -24,16 +25,32 @@ __all__ = [
     "OnceOnly",
     "RemoteDialogue",
     "Reply",
+    "split_token",
     "start_message",
 ]
 
 
-class EmbeddedDialogue:
-    """A Rasa ``Agent`` loaded in this process, calling the given action server."""
+def split_token(url: str) -> tuple[str, str | None]:
+    """``http://host/webhook?token=T`` -> (``http://host/webhook``, ``T``): the URL safe to show, and the token."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    token = next((v for k, v in query if k == "token"), None)
+    rest = urlencode([(k, v) for k, v in query if k != "token"])
+    return urlunsplit(parts._replace(query=rest)), token
 
-    def __init__(self, model_path: Path, action_url: str, tracker_db: Path | None = None) -> None:
+
+class EmbeddedDialogue:
+    """A Rasa ``Agent`` loaded in this process, calling the given action server.
+
+    ``action_url`` may carry the action server's token as ``?token=`` (``ActionServer.url``); Rasa sends it with
+    every call (``EndpointConfig(token=...)``) and it never appears in a message or a log line.
+    """
+
+    def __init__(self, model_path: Path, action_url: str, tracker_db: Path | None = None,
+                 action_token: str | None = None) -> None:
         self.model_path = model_path
-        self.action_url = action_url
+        self.action_url, token = split_token(action_url)
+        self._action_token = action_token or token
         self.tracker_db = tracker_db
         self._agent: Any = None
 
@@ -48,7 +65,8 @@ class EmbeddedDialogue:
         if self.tracker_db is not None:
             self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
             tracker_store = EndpointConfig(type="sql", dialect="sqlite", db=str(self.tracker_db))
-        endpoints = AvailableEndpoints(action=EndpointConfig(url=self.action_url), tracker_store=tracker_store)
+        action = EndpointConfig(url=self.action_url, token=self._action_token)
+        endpoints = AvailableEndpoints(action=action, tracker_store=tracker_store)
         self._agent = await load_agent(model_path=str(self.model_path), endpoints=endpoints)
         if not self._agent.is_ready():
             raise DialogueError(f"the Rasa model at {self.model_path} could not be loaded")
@@ -81,10 +99,19 @@ class EmbeddedDialogue:
 
 
 class RemoteDialogue:
-    """Rasa's REST channel (``/webhooks/rest/webhook``) on a server or a cluster behind one URL."""
+    """GridReach's REST channel (``dialogs.channel.TokenRestInput``) on a Rasa server or a cluster behind one URL.
 
-    def __init__(self, base_url: str, timeout: float = 30.0, client: httpx.AsyncClient | None = None) -> None:
-        self.url = base_url.rstrip("/") + "/webhooks/rest/webhook"
+    With ``token`` (``GRIDREACH_RASA_TOKEN``) it posts to ``/webhooks/gridreach/webhook`` with ``Authorization:
+    Bearer <token>``, and the connector's metadata (keypad, message id, channel) is believed. Without one it falls
+    back to Rasa's open ``rest`` channel, whose metadata the actions drop (anyone could have sent it); the runtime
+    warns at start.
+    """
+
+    def __init__(self, base_url: str, timeout: float = 30.0, client: httpx.AsyncClient | None = None,
+                 token: str | None = None) -> None:
+        channel = "gridreach" if token else "rest"
+        self.url = base_url.rstrip("/") + f"/webhooks/{channel}/webhook"
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._client = client or httpx.AsyncClient(timeout=timeout)
 
     async def handle(
@@ -92,9 +119,12 @@ class RemoteDialogue:
     ) -> list[Reply]:
         body = {"sender": sender_id, "message": text, "metadata": {"channel": channel, **(metadata or {})}}
         try:
-            response = await self._client.post(self.url, json=body)
+            response = await self._client.post(self.url, json=body, headers=self._headers)
         except httpx.HTTPError as exc:
             raise DialogueError(f"Rasa at {self.url} is unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code in (401, 403):
+            raise DialogueError(f"Rasa at {self.url} refused the token (HTTP {response.status_code}): set "
+                                f"GRIDREACH_RASA_TOKEN to the token in Rasa's credentials.yml")
         if response.status_code != 200:
             raise DialogueError(f"Rasa at {self.url} answered HTTP {response.status_code}")
         try:

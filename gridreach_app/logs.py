@@ -1,23 +1,58 @@
 """Logging for processes that embed Rasa.
 
-Rasa's structlog output at DEBUG carries every message text and parse result: residents' health answers. Nothing
-of that may reach a log, so an embedding process caps Rasa at WARNING (and at most at the level asked for).
+Rasa's log output carries message texts, parse results, slot values and, for a failed action, the action server's
+reply: residents' health answers. Nothing of that may reach a log at any level, so an embedding process
+
+* scrubs every record as it is made (``dialogs.redact.install``: vendor records lose quoted texts, values, CJK text,
+  decimals and phone-number-like digit runs, their tracebacks keep types and frames only; every record loses
+  ``token=`` values and phone numbers), which also covers handlers added later (pytest's ``caplog``, files);
+* configures Rasa's structlog with a processor that masks every event value (``parse_data_text=...``), filtered by
+  the stdlib level of each logger and never cached, so that a level set later takes effect;
+* caps Rasa and its libraries at WARNING by default (``quiet_rasa``), or at the level asked for
+  (``configure_rasa_logging``, e.g. DEBUG while investigating: still scrubbed).
 """
 
 from __future__ import annotations
 
 import logging
 
-__all__ = ["quiet_rasa"]
+from dialogs import redact
+
+__all__ = ["RASA_LOGGERS", "configure_rasa_logging", "quiet_rasa"]
+
+RASA_LOGGERS = ("rasa", "rasa_sdk", "sanic", "tensorflow", "absl", "jieba", "urllib3", "httpx", "httpcore",
+                "aiohttp", "apscheduler")
+
+
+def _structlog() -> None:
+    import structlog
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            redact.redact_event_dict,
+            structlog.processors.add_log_level,
+            structlog.processors.UnicodeDecoder(),
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        context_class=dict,
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+def configure_rasa_logging(level: int) -> None:
+    """Scrub every record; Rasa, rasa_sdk, Sanic and the HTTP clients log from ``level`` up."""
+    import jieba
+
+    redact.install()
+    _structlog()
+    jieba.setLogLevel(max(level, logging.WARNING))  # jieba sets its own logger to DEBUG when imported
+    for name in RASA_LOGGERS:
+        logging.getLogger(name).setLevel(level)
 
 
 def quiet_rasa(level: int = logging.WARNING) -> None:
-    """Configure Rasa's structlog and loggers so that nothing below ``level`` (never below WARNING) is logged."""
-    import jieba
-    from rasa.utils.log_utils import configure_structlog
-
-    level = max(level, logging.WARNING)
-    configure_structlog(level)
-    jieba.setLogLevel(level)  # jieba sets its own logger to DEBUG when imported
-    for name in ("rasa", "rasa_sdk", "sanic", "tensorflow", "absl", "jieba", "urllib3", "httpx"):
-        logging.getLogger(name).setLevel(level)
+    """``configure_rasa_logging`` at ``level`` but never below WARNING: the default for every embedding process."""
+    configure_rasa_logging(max(level, logging.WARNING))

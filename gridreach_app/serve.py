@@ -1,7 +1,7 @@
 """`gridreach serve`: every configured channel in one process, around one dialogue.
 
 What runs: the runtime (``open_runtime``: the resident database, the Rasa agent and its action server child, or
-with ``remote`` Rasa's REST channel at ``GRIDREACH_RASA_URL``), its dialogue wrapped in ``OnceOnly``; a Sanic web
+with ``remote`` GridReach's token-checked REST channel at ``GRIDREACH_RASA_URL``), its dialogue wrapped in ``OnceOnly``; a Sanic web
 server on ``host:port`` with the Telegram webhook (``/webhooks/telegram_gridreach/webhook``; in polling mode the bot
 polls instead) and the WeChat Official Account callback (``/webhooks/wechat/webhook``), the same paths as under
 ``rasa run``; the voice webhooks (aiohttp, on ``GRIDREACH_VOICE_PORT``) when Twilio is configured; and background
@@ -46,7 +46,7 @@ def _say(line: str) -> None:
 
 
 def remote_settings(settings: Settings) -> Settings:
-    """``--remote``: the dialogue is Rasa's REST channel at ``GRIDREACH_RASA_URL``."""
+    """``--remote``: the dialogue is GridReach's REST channel (token ``GRIDREACH_RASA_TOKEN``) at ``GRIDREACH_RASA_URL``."""
     if not settings.rasa_url:
         raise ConfigError("GRIDREACH_RASA_URL", "is required for --remote (the Rasa server or load balancer)")
     return settings.replace(dialogue_mode="remote")
@@ -108,7 +108,7 @@ def _wechat(rt: Runtime, channels: ChannelsConfig, parts: _Parts, base: str, sto
 
     settings = channels.wechat
     assert settings is not None
-    account = OfficialAccount.build(rt.store, rt.dialogue, settings)
+    account = OfficialAccount.build(rt.store, rt.dialogue, settings, production=rt.settings.production)
     parts.blueprints.append((account.blueprint("wechat_webhook"), WECHAT_PATH))
     parts.loops.append(asyncio.ensure_future(_every("wechat service messages", interval, account.service.drain,
                                                     stop)))
@@ -226,6 +226,10 @@ async def serve(settings: Settings, channels: ChannelsConfig, *, remote: bool = 
                                       "(docs/OPERATIONS.md, Channels)")
     if remote:
         settings = remote_settings(settings)
+    if settings.dialogue_mode == "remote" and not settings.rasa_token:
+        say("warning: GRIDREACH_RASA_TOKEN is not set, so Rasa is reached through its open REST channel and the "
+            "actions ignore the connectors' metadata (keypad, message ids); set it to the token of "
+            "dialogs.channel.TokenRestInput in Rasa's credentials.yml")
     stop = stop or asyncio.Event()
     sock = _bind(channels.host, channels.port)
     host, port = sock.getsockname()[:2]

@@ -10,7 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from campaigns.phrases import phrase
 from dialogs.actions.services import services
 
-__all__ = ["RUN_SLOTS", "channel_of", "entity", "hand_over", "metadata_of", "opt_out", "say"]
+__all__ = [
+    "RUN_SLOTS", "UNTRUSTED_CHANNELS", "channel_of", "entity", "hand_over", "metadata_of", "opt_out", "say",
+    "trusted",
+]
 
 RUN_SLOTS = ("q_state", "q_say", "submission_id", "q_answer")
 
@@ -20,7 +23,26 @@ def entity(tracker: Tracker, name: str) -> str | None:
     return None if value is None else str(value)
 
 
+# Rasa's own input channels that anyone who reaches Rasa's port may post to: the metadata of their messages
+# (``keypad``, ``asr_confidence``, ``message_id``, ``today``, ``no_input``, ``channel``, ...) is the sender's
+# word, not a connector's, and is dropped. GridReach's connectors and its token-checked REST channel
+# (``dialogs.channel``) authenticate their callers, so their metadata is kept. (Rasa's built-in ``telegram``
+# channel is not listed: GridReach's own Telegram connector uses that name in the embedded runtime.)
+UNTRUSTED_CHANNELS = frozenset({
+    "rest", "callback", "socketio", "cmdline", "rasa", "botframework", "facebook", "slack", "mattermost", "rocketchat", "twilio", "twilio_voice", "webexteams", "hangouts", "audiocodes", "vonage",
+    "genesys", "jambonz",
+})
+
+
+def trusted(tracker: Tracker) -> bool:
+    """Whether the latest message came through a channel whose metadata GridReach may believe."""
+    return tracker.get_latest_input_channel() not in UNTRUSTED_CHANNELS
+
+
 def metadata_of(tracker: Tracker) -> dict[str, Any]:
+    """The latest message's metadata; empty when it came through an untrusted channel (``UNTRUSTED_CHANNELS``)."""
+    if not trusted(tracker):
+        return {}
     return dict(tracker.latest_message.get("metadata") or {})
 
 

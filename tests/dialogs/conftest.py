@@ -42,6 +42,7 @@ class Stack:
     residents: dict[str, int]
     action_url: str
     model_path: Path
+    action_log: Path | None = None
 
     def say(self, sender: str, text: str, channel: str = "test", **metadata: Any) -> list[Reply]:
         future = asyncio.run_coroutine_threadsafe(self.dialogue.handle(sender, text, channel, metadata), self.loop)
@@ -53,6 +54,15 @@ class Stack:
     def start(self, who: str, questionnaire: str = "daily_health", campaign: int | None = None,
               channel: str = "test") -> list[str]:
         return self.texts(self.sender(who), start_message(questionnaire, campaign), channel)
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        """The conversation's tracker state as Rasa sends it to the action server."""
+
+        async def read() -> dict[str, Any]:
+            tracker = await self.dialogue._agent.tracker_store.retrieve(sender)
+            return dict(tracker.current_state()) if tracker is not None else {}
+
+        return asyncio.run_coroutine_threadsafe(read(), self.loop).result(timeout=60)
 
     def sender(self, who: str) -> str:
         return resident_sender_id(self.residents[who])
@@ -78,7 +88,8 @@ def model_path() -> Path:
 @pytest.fixture(scope="session")
 def stack(db_url: str, model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("home")
-    settings = Settings(home=home, database_url=db_url)
+    # the action server logs at DEBUG, so that tests/dialogs/test_no_health_data_in_logs.py scans everything
+    settings = Settings(home=home, database_url=db_url, log_level="DEBUG")
     store = Store.from_url(db_url)
     store.migrate()
     _seed(store)
@@ -88,7 +99,7 @@ def stack(db_url: str, model_path: Path, tmp_path_factory: pytest.TempPathFactor
     with ActionServer(settings, port=free_port()) as actions:
         dialogue = EmbeddedDialogue(model_path, actions.url)
         asyncio.run_coroutine_threadsafe(dialogue.start(), loop).result(timeout=300)
-        yield Stack(store, dialogue, loop, {}, actions.url, model_path)
+        yield Stack(store, dialogue, loop, {}, actions.url, model_path, actions.log_path)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=10)
     store.close()
