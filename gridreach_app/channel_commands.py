@@ -109,16 +109,27 @@ def cmd_screen(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_code(settings: Settings, args: argparse.Namespace) -> int:
+    from gridreach.errors import NotFound
     from gridreach_app.worker import issue_code
 
     store = _store(settings)
     try:
-        who, code = issue_code(store, args.phone, args.resident, _actor())
+        actor = _actor()
+        if args.worker:  # issued by (and for the residents of) one grid worker, as their Telegram /code does
+            worker = store.find_grid_worker_by_phone(args.worker)
+            if worker is None:
+                raise NotFound("no grid worker with this phone number (see `gridreach report` for the grids)")
+            resident = store.find_resident_by_phone(args.phone) if args.phone else store.get_resident(args.resident)
+            if resident is not None and resident.grid_code != worker.grid_code:
+                raise NotFound(f"no resident of grid {worker.grid_code} with this phone number or id")
+            actor = f"worker:{worker.id}"
+        who, code = issue_code(store, args.phone, args.resident, actor)
     finally:
         store.close()
     print(f"One-time code for {who}: {code}")
-    print("Valid 72 hours, for one account. Telegram: the resident sends the code to the bot. WeChat: the resident "
-          "sends their phone number and the code, e.g. 13912345678 " + code + ". It is not shown again.")
+    print("Valid 72 hours, once. Give it to the resident in person or by phone. The resident sends their phone "
+          "number and the code together, e.g. 13912345678 " + code + ", to the Telegram bot (or shares their own "
+          "number there instead) or to the WeChat account. It is not shown again.")
     return 0
 
 
@@ -185,6 +196,8 @@ def add_channel_commands(sub: Any) -> None:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--phone", help="the resident's phone number")
     who.add_argument("--resident", type=int, help="the resident's id")
+    p.add_argument("--worker", metavar="PHONE",
+                   help="issue it as this grid worker (their phone): refused for a resident of another grid")
     p.set_defaults(func=cmd_code)
 
     robot = sub.add_parser("robot", help="WeCom group robots").add_subparsers(dest="robot", required=True)

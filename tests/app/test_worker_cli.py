@@ -165,6 +165,26 @@ def test_code_is_printed_once_and_binds_the_resident_once(env: Store, capsys: py
     assert "no resident with this phone number" in capsys.readouterr().err
 
 
+def test_a_grid_workers_code_binds_on_wechat_with_the_phone_and_only_in_their_grid(
+        env: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    from bots.wechat.binding import Binder, parse_binding
+
+    env.add_grid_worker("G02", "李网格", "+8613800138002", "zh")
+    assert main(["code", "--phone", "13912345678", "--worker", "13800138002"]) == 2  # not their grid
+    assert "no resident of grid G02" in capsys.readouterr().err
+    assert main(["code", "--phone", "13912345678", "--worker", "13800138000"]) == 0
+    out = capsys.readouterr().out
+    code = re.search(r": (\d{8})\n", out).group(1)  # type: ignore[union-attr]
+    assert "phone number and the code together" in out
+    request = parse_binding(f"13912345678 {code}")  # what the resident types into the WeChat account
+    assert request is not None
+    bound = Binder(env).bind("o-resident", request)
+    assert bound.ok and bound.resident is not None and bound.resident.name == "张三"
+    issued = [e for e in env.audit_entries("resident", bound.resident.id) if e.action == "link_code_issued"]
+    worker = env.find_grid_worker_by_phone("13800138000")
+    assert worker is not None and issued[-1].actor == f"worker:{worker.id}"
+
+
 def test_robot_add_binds_a_configured_robot_and_groups_shows_every_group_and_its_state(
         env: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["groups"]) == 0
