@@ -74,15 +74,16 @@ class OfficialAccountBot:
 
     async def _late(self, key: str, outcome: Outcome) -> None:
         if outcome.text:
-            self.service.enqueue(outcome.openid, outcome.text, f"reply:{key}")
+            await asyncio.to_thread(self.service.enqueue, outcome.openid, outcome.text, f"reply:{key}")
             await self.service.drain()
 
     # ---- routing ----------------------------------------------------------------------------
     async def _process(self, inbound: Inbound) -> Outcome:
         if inbound.kind == "event":
             return await self._event(inbound)
-        self.store.note_inbound(CHANNEL, inbound.openid)
-        resident = self.store.resident_by_identity(CHANNEL, inbound.openid)
+        # the database is called off the event loop: it serves every webhook, due within WeChat's 5 s
+        await asyncio.to_thread(self.store.note_inbound, CHANNEL, inbound.openid)
+        resident = await asyncio.to_thread(self.store.resident_by_identity, CHANNEL, inbound.openid)
         language = resident.language if resident else None
         text = inbound.content if inbound.kind == "text" else inbound.recognition
         if text is None or not text.strip():
@@ -96,7 +97,7 @@ class OfficialAccountBot:
                 return await self._bind(inbound, request, language)
             if resident is None:
                 return self._say(inbound, "bind_first", None)
-            receipt = self._receipt(inbound, resident, text)
+            receipt = await asyncio.to_thread(self._receipt, inbound, resident, text)
             if receipt is not None:
                 return receipt
         return await self._converse(inbound, text, choices)
@@ -118,8 +119,8 @@ class OfficialAccountBot:
 
     async def _event(self, inbound: Inbound) -> Outcome:
         if inbound.event in _OPENING_EVENTS:
-            self.store.note_inbound(CHANNEL, inbound.openid)
-        resident = self.store.resident_by_identity(CHANNEL, inbound.openid)
+            await asyncio.to_thread(self.store.note_inbound, CHANNEL, inbound.openid)
+        resident = await asyncio.to_thread(self.store.resident_by_identity, CHANNEL, inbound.openid)
         if inbound.event == "subscribe":
             if resident is None:
                 return self._say(inbound, "welcome", None)
@@ -127,12 +128,12 @@ class OfficialAccountBot:
         if inbound.event == "unsubscribe":
             self._choices.pop(inbound.openid, None)
             if resident is not None:
-                self.store.record_opt_out(resident.id, CHANNEL, "unsubscribed")
+                await asyncio.to_thread(self.store.record_opt_out, resident.id, CHANNEL, "unsubscribed")
             return Outcome(inbound.openid, None)
         if inbound.event == "click":
             if resident is None:
                 return self._say(inbound, "bind_first", None)
-            trigger = self._trigger(inbound.event_key or "")
+            trigger = await asyncio.to_thread(self._trigger, inbound.event_key or "")
             if trigger is None:
                 log.warning("menu key not understood (set SCREEN:<questionnaire> or CAMPAIGN:<token>)")
                 return Outcome(inbound.openid, None)
@@ -140,6 +141,7 @@ class OfficialAccountBot:
         return Outcome(inbound.openid, None)
 
     def _trigger(self, key: str) -> str | None:
+        """The start message of a menu key (blocking: run in a worker thread)."""
         kind, _, value = key.partition(":")
         if kind.upper() == "SCREEN" and value:
             return start_message(value)
@@ -150,6 +152,7 @@ class OfficialAccountBot:
         return None
 
     def _receipt(self, inbound: Inbound, resident: ResidentView, text: str) -> Outcome | None:
+        """A receipt word after a recent notice of the resident's grid (blocking: run in a worker thread)."""
         word = _PUNCTUATION.sub(" ", text).strip().lower()
         if word not in _ACK_WORDS and word not in _HUMAN_WORDS:
             return None

@@ -14,6 +14,7 @@ parts with ``OfficialAccount.build`` and its own dialogue.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -102,7 +103,7 @@ class WeChatOutput(OutputChannel):
         sender = parse_sender_id(recipient_id)
         if sender.channel != CHANNEL or sender.external_id is None:
             raise ValueError("a WeChat message needs a wechat:<openid> recipient")
-        self.service.enqueue(sender.external_id, text, f"out:{uuid.uuid4().hex}")
+        await asyncio.to_thread(self.service.enqueue, sender.external_id, text, f"out:{uuid.uuid4().hex}")
         await self.service.drain()
 
 

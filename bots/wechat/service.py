@@ -3,6 +3,7 @@
 Each message reserves one slot (``Store.reserve_service_message``) right before it is sent; outside the window or
 over the limit it is not sent, the row is marked failed and the audit log says so (never silently). WeChat's own
 refusals (45015 window, 45047 limit) end the same way; a network failure or a rate limit is retried later.
+The database is called off the event loop (it serves the webhook, whose replies are due within 5 s).
 """
 
 from __future__ import annotations
@@ -50,33 +51,33 @@ class ServiceSender:
         """Send every due message once (one drain at a time in this process)."""
         report = DrainReport()
         async with self._lock:
-            for row in self.store.claim_outbound(CHANNEL):
+            for row in await asyncio.to_thread(self.store.claim_outbound, CHANNEL):
                 await self._send(row, report)
         return report
 
     async def _send(self, row: OutboundView, report: DrainReport) -> None:
         text = str(row.payload.get("text") or "")
-        if not self.store.reserve_service_message(CHANNEL, row.target, self.settings.service_window,
-                                                  self.settings.service_limit):
-            self._drop(row, "outside the 48 h window or over the message limit", report)
+        if not await asyncio.to_thread(self.store.reserve_service_message, CHANNEL, row.target,
+                                       self.settings.service_window, self.settings.service_limit):
+            await self._drop(row, "outside the 48 h window or over the message limit", report)
             return
         try:
             await self.api.send_text(row.target, text)
         except (ServiceWindowClosed, ServiceLimitReached) as exc:
-            self._drop(row, f"WeChat refused: errcode {exc.errcode}", report)
+            await self._drop(row, f"WeChat refused: errcode {exc.errcode}", report)
         except (RateLimited, SendFailed) as exc:
             retry_at = datetime.now(timezone.utc) + self.retry_after
-            self.store.mark_outbound_retry(row.id, type(exc).__name__, retry_at)
+            await asyncio.to_thread(self.store.mark_outbound_retry, row.id, type(exc).__name__, retry_at)
             report.retried += 1
         except SendRefused as exc:
-            self._drop(row, f"WeChat refused: errcode {exc.errcode}", report)
+            await self._drop(row, f"WeChat refused: errcode {exc.errcode}", report)
         else:
-            self.store.mark_outbound_sent(row.id, None)
+            await asyncio.to_thread(self.store.mark_outbound_sent, row.id, None)
             report.sent += 1
 
-    def _drop(self, row: OutboundView, why: str, report: DrainReport) -> None:
-        self.store.mark_outbound_failed(row.id, why)
-        self.store.audit("system", "wechat.service_message_dropped", "wechat_user", row.target,
-                         {"outbound_id": row.id, "reason": why})
+    async def _drop(self, row: OutboundView, why: str, report: DrainReport) -> None:
+        await asyncio.to_thread(self.store.mark_outbound_failed, row.id, why)
+        await asyncio.to_thread(self.store.audit, "system", "wechat.service_message_dropped", "wechat_user",
+                                row.target, {"outbound_id": row.id, "reason": why})
         log.warning("customer-service message %s not sent: %s", row.id, why)
         report.dropped += 1

@@ -84,6 +84,12 @@ class CallbackCodec:
             raise MalformedCallback("echostr is missing")
         return echo
 
+    def check_query(self, query: Mapping[str, str]) -> None:
+        """What can be checked before the body is read: the clock and ``signature`` (WeChat sends it in every mode,
+        safe mode too). ``ForgedCallback`` when either is wrong; ``open`` checks everything again, body included."""
+        self._check_clock(query)
+        self._check_plain_signature(query)
+
     def open(self, query: Mapping[str, str], body: bytes,
              fresh: Callable[[str, str], bool] | None = None) -> Inbound:
         """Check and parse a POSTed callback. ``ForgedCallback`` → 403, ``MalformedCallback`` → 400.

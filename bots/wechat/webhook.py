@@ -2,7 +2,9 @@
 
 ``GET  /webhook``  URL verification: ``echostr`` back when ``signature`` is ours, else 403.
 ``POST /webhook``  a callback: forged (signature, msg_signature, ciphertext, stale timestamp, a nonce replayed
-                   with another body) → 403; not WeChat's XML → 400; both change nothing. Otherwise the passive reply XML (encrypted in safe mode), or
+                   with another body) → 403; not WeChat's XML → 400; both change nothing. The clock and the
+                   query's ``signature`` are checked before any of the body is read, and at most ``max_body`` bytes
+                   are read (413 above that). Otherwise the passive reply XML (encrypted in safe mode), or
                    ``success`` when there is nothing to say in time.
 """
 
@@ -18,15 +20,19 @@ from sanic.response import HTTPResponse
 from bots.wechat.bot import OfficialAccountBot
 from bots.wechat.errors import ForgedCallback, MalformedCallback
 from bots.wechat.vendor import CallbackCodec
+from gridreach.http_body import read_capped
 
-__all__ = ["webhook_blueprint"]
+__all__ = ["MAX_CALLBACK_BYTES", "webhook_blueprint"]
+
+MAX_CALLBACK_BYTES = 64 * 1024  # a callback is a small XML document (a text message is at most 2,048 bytes)
 
 
 def _query(request: Request) -> dict[str, str]:
     return {key: str(values[0]) for key, values in request.args.items() if values}
 
 
-def webhook_blueprint(bot: OfficialAccountBot, codec: CallbackCodec, name: str = "wechat_webhook") -> Blueprint:
+def webhook_blueprint(bot: OfficialAccountBot, codec: CallbackCodec, name: str = "wechat_webhook",
+                      max_body: int = MAX_CALLBACK_BYTES) -> Blueprint:
     blueprint = Blueprint(name)
 
     @blueprint.route("/", methods=["GET"])
@@ -48,11 +54,18 @@ def webhook_blueprint(bot: OfficialAccountBot, codec: CallbackCodec, name: str =
     def fresh(key: str, body_hash: str) -> bool:  # in the database: every process sees every nonce
         return bot.store.remember_nonce(scope, key, body_hash, window) != "replay"
 
-    @blueprint.route("/webhook", methods=["POST"])
+    @blueprint.route("/webhook", methods=["POST"], stream=True)  # the body is read only once the query is signed
     async def callback(request: Request) -> HTTPResponse:
         query = _query(request)
+        try:
+            codec.check_query(query)
+        except ForgedCallback:
+            return response.text("forbidden", status=403)
+        body = await read_capped(request, max_body)
+        if body is None:
+            return response.text(f"a callback is at most {max_body} bytes", status=413)
         try:  # off the event loop: the nonce is remembered in the database
-            inbound = await asyncio.to_thread(codec.open, query, request.body or b"", fresh)
+            inbound = await asyncio.to_thread(codec.open, query, body, fresh)
         except ForgedCallback:
             return response.text("forbidden", status=403)
         except MalformedCallback:
