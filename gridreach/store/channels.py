@@ -173,7 +173,8 @@ class ChannelsMixin(BindingMixin):  # the limiter, nonces and pending campaigns:
             return None if row is None else _worker_view(session, row)
 
     def worker_code(self, worker_id: int) -> str:
-        """The grid worker's short code for residents (made on first use, then stable)."""
+        """The grid worker's short code (made on first use, then stable). It binds nobody: a shared code with a
+        neighbour's phone would bind as that neighbour; residents bind with a one-time code (``issue_link_code``)."""
         with self._write() as session:
             self._get(session, GridWorker, worker_id, "grid worker")
             existing = session.execute(select(WorkerCode.code).where(WorkerCode.grid_worker_id == worker_id)

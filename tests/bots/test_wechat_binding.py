@@ -246,3 +246,20 @@ def test_gridreach_env_setting() -> None:
     with pytest.raises(ConfigError) as bad:
         Settings.from_env({"GRIDREACH_ENV": "prod"})
     assert bad.value.key == "GRIDREACH_ENV"
+
+
+def test_concurrent_tries_never_pass_more_than_the_limit(seeded: Store, db_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    limit = AttemptLimit(per_subject=5, overall=8, period=timedelta(minutes=10))
+    stores = [seeded, second_process(db_url)]
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            same_user = list(pool.map(lambda n: stores[n % 2].reserve_attempt("bind:test", "u1", limit), range(20)))
+        assert sum(r is not None for r in same_user) <= 5  # racing tries may all refuse: never more pass
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            many = list(pool.map(lambda n: stores[n % 2].reserve_attempt("bind:test", f"u{n + 2}", limit), range(20)))
+        assert sum(r is not None for r in same_user + many) <= 8
+        assert seeded.attempts_left("bind:test", "someone", limit) == 8 - sum(r is not None for r in same_user + many)
+    finally:
+        stores[1].close()
