@@ -20,6 +20,7 @@ answered as stale; typing the answer works).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -74,7 +75,9 @@ class _Recorded:
 
 
 def _encode_replies(replies: Sequence[ReplyLike]) -> list[dict[str, Any]]:
-    return [{"text": r.text, "buttons": list(r.buttons), "custom": dict(r.custom or {})} for r in replies]
+    """As JSON (a date or another non-JSON value in a payload becomes its text, as the channel shows it)."""
+    raw = [{"text": r.text, "buttons": list(r.buttons), "custom": dict(r.custom or {})} for r in replies]
+    return list(json.loads(json.dumps(raw, ensure_ascii=False, default=str)))
 
 
 def _decode_replies(stored: Any) -> list[ReplyLike]:
