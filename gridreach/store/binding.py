@@ -5,7 +5,8 @@ process of a deployment shares it and a restart forgets nothing.
 The limiter (``reserve_attempt`` / ``settle_attempt``) is the one seam for limited tries: a try is reserved before
 it is checked, counted against the subject's limit and the scope's overall limit within the window, and kept only
 when it failed. A success deletes only its own row (it resets nothing), a refused try leaves no row, so the table
-holds at most ``overall`` rows per scope and window.
+holds at most ``overall`` rows per scope and window (plus one marker per refused subject, so that a flood of
+refused tries is audited once per window, not once per try).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from gridreach.store._base import StoreBase, aware_now
 from gridreach.views import ResidentView
 
 __all__ = ["AttemptLimit", "BindOutcome", "BindingMixin"]
+
+_REFUSED = "!refused"  # scope suffix of the markers that a refusal was audited in this window
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ class BindingMixin(StoreBase):
         now = now or utcnow()
         since = now - limit.period
         with self._write() as session:  # committed first, so that concurrent reservations see each other
-            session.execute(delete(LimitedAttempt).where(LimitedAttempt.scope == scope, LimitedAttempt.at < since)
+            session.execute(delete(LimitedAttempt).where(LimitedAttempt.scope.in_([scope, scope + _REFUSED]),
+                                                         LimitedAttempt.at < since)
                             .execution_options(synchronize_session=False))
             row = LimitedAttempt(scope=scope, subject=str(subject)[:200], at=now)
             session.add(row)
@@ -76,8 +80,15 @@ class BindingMixin(StoreBase):
                 return attempt_id
             # over a limit (racing tries may all refuse: never more than the limit pass)
             session.execute(delete(LimitedAttempt).where(LimitedAttempt.id == attempt_id))
-            self._audit(session, f"{scope}:{subject}"[:200], "attempt_refused", "limit", scope,
-                        {"subject_limit": mine > limit.per_subject})
+            own = mine > limit.per_subject
+            marker = str(subject)[:200] if own else "*"  # audited once per window: a flood adds no rows
+            seen = session.execute(select(LimitedAttempt.id).where(
+                LimitedAttempt.scope == scope + _REFUSED, LimitedAttempt.subject == marker,
+                LimitedAttempt.at >= since).limit(1)).scalar_one_or_none()
+            if seen is None:
+                session.add(LimitedAttempt(scope=scope + _REFUSED, subject=marker, at=now))
+                self._audit(session, f"{scope}:{subject}"[:200], "attempt_refused", "limit", scope,
+                            {"subject_limit": own})
             return None
 
     def settle_attempt(self, attempt_id: int, failed: bool) -> None:
