@@ -1,5 +1,6 @@
-"""What binding a chat account needs to be safe across processes: the attempt limiter, the seen callback nonces
-(replay window) and the campaign a person opened before binding. All of it lives in the database, so every
+"""Binding chat accounts to residents, safely across processes: one-time codes (hashed, expiring, one use), the
+resident's own binding that evicts their other accounts, the attempt limiter, the seen callback nonces (replay
+window) and the campaign a person opened before binding. All of it lives in the database, so every
 process of a deployment shares it and a restart forgets nothing.
 
 The limiter (``reserve_attempt`` / ``settle_attempt``) is the one seam for limited tries: a try is reserved before
@@ -11,19 +12,36 @@ refused tries is audited once per window, not once per try).
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from gridreach.db.models import Campaign, LimitedAttempt, PendingCampaign, SeenNonce, utcnow
+from gridreach.db.models import (
+    Campaign,
+    ChannelIdentity,
+    LimitedAttempt,
+    LinkCode,
+    PendingCampaign,
+    Resident,
+    SeenNonce,
+    utcnow,
+)
+from gridreach.errors import LinkCodeError, NotFound
 from gridreach.store._base import StoreBase, aware_now
 from gridreach.views import ResidentView
 
 __all__ = ["AttemptLimit", "BindOutcome", "BindingMixin"]
 
 _REFUSED = "!refused"  # scope suffix of the markers that a refusal was audited in this window
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,104 @@ class BindOutcome:
 
 
 class BindingMixin(StoreBase):
+    # ---- one-time resident codes -----------------------------------------------------------------------------
+    def issue_link_code(self, resident_id: int, created_by: str, ttl: timedelta = timedelta(hours=72)) -> str:
+        """A fresh 8-digit code that binds one channel account to this resident, once; only its hash is kept."""
+        with self._write() as session:
+            self._get(session, Resident, resident_id, "resident")
+            while True:
+                code = f"{secrets.randbelow(10**8):08d}"
+                try:
+                    with session.begin_nested():
+                        session.add(LinkCode(code_hash=_hash_code(code), resident_id=resident_id,
+                                             created_by=created_by, expires_at=utcnow() + ttl))
+                    break
+                except IntegrityError:
+                    continue
+            self._audit(session, created_by, "link_code_issued", "resident", resident_id)
+            return code
+
+    def redeem_link_code(self, code: str, channel: str, external_id: str, phone: str | None = None) -> ResidentView:
+        """Bind ``(channel, external_id)`` to the code's resident; the code cannot be used again. With ``phone``
+        (E.164, what the person typed) a code of a resident with another phone is refused as ``unknown`` and
+        stays unused."""
+        with self._write() as session:
+            row = session.execute(select(LinkCode).where(LinkCode.code_hash == _hash_code(code))
+                                  ).scalar_one_or_none()
+            if row is None:
+                raise LinkCodeError("unknown")
+            if row.used_at is not None:
+                raise LinkCodeError("used")
+            if aware_now(row.expires_at) < utcnow():
+                raise LinkCodeError("expired")
+            if phone is not None and self._get(session, Resident, row.resident_id, "resident").phone != phone:
+                raise LinkCodeError("unknown")
+            claimed = session.execute(update(LinkCode).where(LinkCode.id == row.id, LinkCode.used_at.is_(None))
+                                      .values(used_at=utcnow(), used_by=f"{channel}:{external_id}"[:240]))
+            if claimed.rowcount != 1:  # another request redeemed it a moment ago
+                raise LinkCodeError("used")
+            resident_id = int(row.resident_id)
+            self._audit(session, f"{channel}:{external_id}", "link_code_redeemed", "resident", resident_id)
+            self._bind_identity(session, resident_id, channel, external_id, "link_code")
+        found = self.get_resident(resident_id)  # type: ignore[attr-defined]
+        if found is None:
+            raise NotFound(f"unknown resident {resident_id}")
+        return found
+
+    def redeem_code_limited(self, code: str, channel: str, external_id: str, phone: str,
+                            limit: AttemptLimit) -> BindOutcome:
+        """The binding path of a resident who types their phone (E.164) and a one-time code, on any channel:
+        limited per account and overall in the database (scope ``bind:<channel>``), a failed try counts until
+        the window passes, a success resets nothing; every refusal is audited with its real reason."""
+        attempt = self.reserve_attempt(f"bind:{channel}", external_id, limit)
+        if attempt is None:
+            return BindOutcome("too_many")
+        try:
+            resident = self.redeem_link_code(code, channel, external_id, phone=phone)
+        except LinkCodeError as exc:
+            with self._write() as session:
+                self._audit(session, f"{channel}:{external_id}"[:200], "bind_refused", "chat_account",
+                            str(external_id)[:64], {"channel": channel, "reason": exc.reason})
+            return BindOutcome("not_valid")
+        self.settle_attempt(attempt, failed=False)
+        return BindOutcome("bound", resident)
+
+    def has_other_identity(self, resident_id: int, channel: str, external_id: str) -> bool:
+        """True when the resident is bound on ``channel`` to an account other than ``external_id``."""
+        with self._read() as session:
+            found = session.execute(select(ChannelIdentity.id).where(
+                ChannelIdentity.resident_id == resident_id, ChannelIdentity.channel == channel,
+                ChannelIdentity.external_id != str(external_id)).limit(1)).scalar_one_or_none()
+            return found is not None
+
+    def bind_own_identity(self, resident_id: int, channel: str, external_id: str, via: str) -> None:
+        """The resident bound this account themselves (a one-time code, their own verified phone number): it
+        becomes their only account on ``channel``; any other is evicted (audited)."""
+        with self._write() as session:
+            self._get(session, Resident, resident_id, "resident")
+            self._bind_identity(session, resident_id, channel, external_id, via)
+
+    def _bind_identity(self, session: Session, resident_id: int, channel: str, external_id: str, via: str) -> None:
+        actor = f"{channel}:{external_id}"[:200]
+        row = session.execute(select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.external_id == str(external_id))).scalar_one_or_none()
+        if row is None:
+            try:
+                with session.begin_nested():
+                    session.add(ChannelIdentity(resident_id=resident_id, channel=channel, external_id=str(external_id)))
+            except IntegrityError:  # the same account bound a moment ago by a concurrent request
+                row = session.execute(select(ChannelIdentity).where(
+                    ChannelIdentity.channel == channel, ChannelIdentity.external_id == str(external_id))).scalar_one()
+        if row is not None and row.resident_id != resident_id:
+            self._audit(session, actor, "identity.relink", "resident", resident_id, {"channel": channel, "via": via})
+            row.resident_id = resident_id
+        evicted = session.execute(delete(ChannelIdentity).where(
+            ChannelIdentity.resident_id == resident_id, ChannelIdentity.channel == channel,
+            ChannelIdentity.external_id != str(external_id)).execution_options(synchronize_session=False)).rowcount
+        if evicted:
+            self._audit(session, actor, "identity.evicted", "resident", resident_id,
+                        {"channel": channel, "via": via, "accounts": int(evicted)})
+
     # ---- the attempt limiter ---------------------------------------------------------------------------------
     def reserve_attempt(self, scope: str, subject: str, limit: AttemptLimit,
                         now: datetime | None = None) -> int | None:
