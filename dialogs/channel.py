@@ -39,6 +39,9 @@ class TokenRestInput(InputChannel):
     """``rest`` with a shared-secret check first; see the module docstring."""
 
     def __init__(self, token: str) -> None:
+        if token.startswith("${"):
+            raise ConfigError("GRIDREACH_RASA_TOKEN", "was not expanded in credentials.yml: write it unquoted "
+                                                      "(token: ${GRIDREACH_RASA_TOKEN}) and set the variable")
         if not token or len(token) < 16:
             raise ConfigError("GRIDREACH_RASA_TOKEN", "is required (at least 16 characters) for the GridReach "
                                                       "REST channel (credentials.yml: dialogs.channel.TokenRestInput)")

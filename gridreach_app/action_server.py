@@ -1,7 +1,7 @@
 """Run the GridReach action server (``dialogs.actions.serve``) as a child process for the embedded default.
 
 The child listens on ``settings.action_server_host`` (127.0.0.1 by default) and answers only calls carrying the
-token: ``settings.action_token``, or one made for this run. It dies with its parent: ``PR_SET_PDEATHSIG`` on Linux,
+token: ``settings.action_token``, or one made for this run of the app (one per process). It dies with its parent: ``PR_SET_PDEATHSIG`` on Linux,
 and a watchdog in the child that stops it when the parent's pid is gone, whatever signal killed the parent.
 A start refuses a busy port (naming it and what to do) and checks, with a per-start nonce, that what answers on the
 port is the child it just started, never a stale one left by a killed run.
@@ -10,6 +10,7 @@ port is the child it just started, never a stale one left by a killed run.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import secrets
 import signal
@@ -53,6 +54,12 @@ def port_is_free(host: str, port: int) -> bool:
         return True
 
 
+@functools.lru_cache(maxsize=1)
+def _run_token() -> str:
+    """One token per app process: an action server restarted by the same process keeps working with its agent."""
+    return secrets.token_urlsafe(32)
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -68,7 +75,7 @@ class ActionServer:
         self.settings = settings
         self.host = settings.action_server_host
         self.port = port if port is not None else settings.action_server_port
-        self.token = settings.action_token or secrets.token_urlsafe(32)
+        self.token = settings.action_token or _run_token()
         self._instance = ""
         self._proc: subprocess.Popen[bytes] | None = None
         self.log_path: Path = settings.home / "logs" / f"action-server-{self.port}.log"

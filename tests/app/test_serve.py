@@ -315,7 +315,7 @@ def test_a_notice_from_the_worker_cli_is_delivered_by_the_running_serve(
 
 
 def test_sigterm_stops_everything_and_exits_0(served: Served) -> None:
-    children = [pid for pid, cmd in _children(served.proc.pid) if "rasa_sdk" in cmd]
+    children = [pid for pid, cmd in _children(served.proc.pid) if "dialogs.actions.serve" in cmd]
     assert len(children) == 1, _children(served.proc.pid)
     served.proc.send_signal(signal.SIGTERM)
     assert served.proc.wait(timeout=90) == 0

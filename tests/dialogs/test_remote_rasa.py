@@ -36,7 +36,7 @@ def rasa_server(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Itera
     home = tmp_path_factory.mktemp("rasa")
     action_url, action_token = split_token(stack.action_url)
     (home / "endpoints.yml").write_text(
-        f'action_endpoint:\n  url: "{action_url}"\n  token: "${{GRIDREACH_ACTION_TOKEN}}"\n')
+        f'action_endpoint:\n  url: "{action_url}"\n  token: ${{GRIDREACH_ACTION_TOKEN}}\n')
     shutil.copy(PROJECT_ROOT / "credentials.yml", home / "credentials.yml")
     port = free_port()
     log_path = home / "rasa.log"
