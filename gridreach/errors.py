@@ -21,6 +21,7 @@ __all__ = [
     "ConfigError",
     "DefinitionError",
     "GridReachError",
+    "GroupTaken",
     "ImportFileError",
     "LinkCodeError",
     "NotFound",
@@ -48,6 +49,14 @@ class StorageError(GridReachError):
 
 class NotFound(StorageError):
     """A referenced row (grid, resident, submission, ...) does not exist."""
+
+
+class GroupTaken(StorageError):
+    """A chat group is bound to another grid; only an administrator may move it (``grid`` names that grid)."""
+
+    def __init__(self, grid: str) -> None:
+        self.grid = grid
+        super().__init__(f"the group is bound to grid {grid}; ask that grid's worker or an administrator")
 
 
 class QuestionnaireVersionConflict(StorageError):

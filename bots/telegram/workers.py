@@ -21,7 +21,7 @@ from bots.telegram.sender import CHANNEL, Sender
 from bots.telegram.texts import text
 from bots.telegram.updates import Incoming
 from campaigns.questionnaire import Questionnaire
-from gridreach.errors import NotFound
+from gridreach.errors import GroupTaken, NotFound
 from gridreach.store import Store
 from gridreach.views import GridWorkerView
 
@@ -90,19 +90,27 @@ class WorkerDesk:
         elif not admin and grid != (own or "").upper():
             await self.sender.send_now(inc.chat_id, text("bind_other_grid", lang, grid=own))
         elif not admin and bound_to is not None and bound_to != own:  # a takeover: refused, and audited
-            await asyncio.to_thread(self.store.audit, actor, "group_bind_refused", "chat_group", str(inc.chat_id),
-                                    {"channel": CHANNEL, "bound_to": bound_to, "asked_for": own})
-            await self.sender.send_now(inc.chat_id, text("group_taken", lang, grid=bound_to))
+            await self._refuse_takeover(inc, actor, bound_to, own, lang)
         else:
-            await self._bind(inc, own if own is not None and grid == own.upper() else grid, actor, lang)
+            await self._bind(inc, own if own is not None and grid == own.upper() else grid, actor, lang, admin)
 
-    async def _bind(self, inc: Incoming, grid: str, actor: str, lang: str) -> None:
-        try:
-            await asyncio.to_thread(self.store.bind_group, CHANNEL, str(inc.chat_id), grid, inc.chat_title, actor)
+    async def _bind(self, inc: Incoming, grid: str, actor: str, lang: str, admin: bool) -> None:
+        try:  # the store checks the takeover again under the group's lock: two workers racing cannot both win
+            await asyncio.to_thread(self.store.bind_group, CHANNEL, str(inc.chat_id), grid, inc.chat_title, actor,
+                                    takeover=admin)
         except NotFound:  # only an administrator can name a grid that is not theirs
             await self.sender.send_now(inc.chat_id, text("bind_unknown_grid", lang, grid=grid))
             return
+        except GroupTaken as taken:
+            await self._refuse_takeover(inc, actor, taken.grid, grid, lang)
+            return
         await self.sender.send_now(inc.chat_id, text("bound_group", lang, grid=grid))
+
+    async def _refuse_takeover(self, inc: Incoming, actor: str, bound_to: str, asked_for: str | None,
+                               lang: str) -> None:
+        await asyncio.to_thread(self.store.audit, actor, "group_bind_refused", "chat_group", str(inc.chat_id),
+                                {"channel": CHANNEL, "bound_to": bound_to, "asked_for": asked_for})
+        await self.sender.send_now(inc.chat_id, text("group_taken", lang, grid=bound_to))
 
     async def bot_left_group(self, inc: Incoming) -> None:
         if inc.member_status in ("left", "kicked"):

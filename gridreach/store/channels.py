@@ -25,6 +25,7 @@ from gridreach.db.models import (
     WorkerIdentity,
     utcnow,
 )
+from gridreach.errors import GroupTaken
 from gridreach.phones import normalize_phone
 from gridreach.store._base import aware_now
 from gridreach.store.binding import BindingMixin
@@ -63,19 +64,28 @@ def _worker_view(session: Session, row: GridWorker) -> GridWorkerView:
 class ChannelsMixin(BindingMixin):  # the limiter, nonces and pending campaigns: gridreach.store.binding
     # ---- groups bound to grids -----------------------------------------------------------------------------
     def bind_group(self, channel: str, external_id: str, grid_code: str, title: str | None,
-                   bound_by: str) -> ChatGroupView:
-        """Bind a group to a grid (or re-bind it to another one); an inactive group becomes active again."""
+                   bound_by: str, *, takeover: bool = True) -> ChatGroupView:
+        """Bind a group to a grid (or re-bind it to another one); an inactive group becomes active again.
+
+        ``takeover=False`` (a grid worker, not an administrator): a group actively bound to another grid is left as
+        it is and ``GroupTaken`` raised, checked under the row's lock, so two workers racing cannot both win."""
         with self._write() as session:
             grid_id = self._grid_id(session, grid_code)
-            row = session.execute(select(ChatGroup).where(
-                ChatGroup.channel == channel, ChatGroup.external_id == str(external_id))).scalar_one_or_none()
+            where = (ChatGroup.channel == channel, ChatGroup.external_id == str(external_id))
+            row = session.execute(select(ChatGroup).where(*where).with_for_update()).scalar_one_or_none()
             if row is None:
                 row = ChatGroup(channel=channel, external_id=str(external_id), grid_id=grid_id, title=title,
                                 bound_by=bound_by, active=True)
-                session.add(row)
-            else:
-                row.grid_id, row.title, row.bound_by, row.active, row.bound_at = (
-                    grid_id, title or row.title, bound_by, True, utcnow())
+                try:
+                    with session.begin_nested():
+                        session.add(row)
+                except IntegrityError:  # bound by someone else a moment ago: their binding is the one to check
+                    row = session.execute(select(ChatGroup).where(*where).with_for_update()).scalar_one()
+            if row.grid_id != grid_id and row.active and not takeover:
+                taken = self._group_of(session, row)
+                raise GroupTaken(taken.grid_code)
+            row.grid_id, row.title, row.bound_by, row.active, row.bound_at = (
+                grid_id, title or row.title, bound_by, True, utcnow())
             session.flush()
             self._audit(session, bound_by, "group_bound", "chat_group", row.id,
                         {"channel": channel, "grid": grid_code})

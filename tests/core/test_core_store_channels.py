@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from gridreach.db.models import LinkCode, OutboundMessage, ServiceWindow, utcnow
-from gridreach.errors import LinkCodeError, NotFound
+from gridreach.errors import GroupTaken, LinkCodeError, NotFound
 
 
 def test_bind_rebind_migrate_and_deactivate_a_group(geo: Any) -> None:
@@ -29,6 +29,26 @@ def test_bind_rebind_migrate_and_deactivate_a_group(geo: Any) -> None:
         geo.bind_group("telegram", "-7", "G77", None, "worker:1")
     actions = [e.action for e in geo.audit_entries()]
     assert actions.count("group_bound") == 3 and "group_migrated" in actions and "group_deactivated" in actions
+
+
+def test_a_worker_cannot_take_over_a_group_bound_to_another_grid(geo: Any, run_together: Any) -> None:
+    geo.bind_group("telegram", "-200", "G01", "一群", "worker:1", takeover=False)
+    with pytest.raises(GroupTaken) as taken:
+        geo.bind_group("telegram", "-200", "G02", None, "worker:2", takeover=False)
+    assert taken.value.grid == "G01" and geo.get_group("telegram", "-200").grid_code == "G01"
+    assert geo.bind_group("telegram", "-200", "G01", None, "worker:1", takeover=False).grid_code == "G01"
+    assert geo.bind_group("telegram", "-200", "G02", None, "admin", takeover=True).grid_code == "G02"
+    geo.deactivate_group("telegram", "-200", "left")
+    assert geo.bind_group("telegram", "-200", "G01", None, "worker:1", takeover=False).grid_code == "G01"
+
+    def race(i: int) -> str:  # two workers of two grids bind one new group at the same moment: one wins
+        try:
+            return geo.bind_group("telegram", "-300", ("G01", "G02")[i], None, f"worker:{i}", takeover=False).grid_code
+        except GroupTaken:
+            return "refused"
+
+    results = run_together(2, race)
+    assert sorted(results)[1] == "refused" and geo.get_group("telegram", "-300").grid_code == sorted(results)[0]
 
 
 def test_groups_are_listed_per_grid_and_channel(geo: Any) -> None:
