@@ -77,7 +77,7 @@ def test_two_residents_answer_a_group_screening_at_once(rig: TelegramRig, bot_st
     fake.private_text(zh_user, f"/start {token}")  # from the group's button
     fake.private_text(en_user, f"/start {token}")
     fake.share_contact(zh_user, zh_phone)
-    fake.private_text(en_user, code)
+    fake.private_text(en_user, f"{en_phone} {code}")  # phone and one-time code together
     assert "体温" in " ".join(fake.texts(2001)[-3:]) and "temperature" in " ".join(fake.texts(2002)[-3:])
 
     async def converse(user: dict[str, Any], turns: list[tuple[str, str]]) -> None:
