@@ -98,7 +98,8 @@ class VoiceServer:
 
     async def start(self, host: str | None = None, port: int | None = None) -> int:
         """Listen (port 0: any free port); returns the port."""
-        self._runner = web.AppRunner(self.app(), access_log=None)
+        # lingering_time=0: an unread (refused) body is never drained, the connection is closed instead
+        self._runner = web.AppRunner(self.app(), access_log=None, lingering_time=0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host or self.settings.listen_host,
                            self.settings.listen_port if port is None else port)
@@ -177,7 +178,7 @@ class VoiceServer:
     async def twiml(self, request: web.Request) -> web.Response:
         fields = await self._signed_fields(request)
         if fields is None:
-            return web.Response(status=403, text="forbidden")
+            return _refused(403, "forbidden")
         attempt = await self._attempt(request)
         call_sid = str(fields.get("CallSid") or "")
         if attempt is None or attempt.channel != "voice" or not call_sid or _over(attempt):
@@ -199,7 +200,7 @@ class VoiceServer:
     async def status(self, request: web.Request) -> web.Response:
         fields = await self._signed_fields(request)
         if fields is None:
-            return web.Response(status=403, text="forbidden")
+            return _refused(403, "forbidden")
         attempt = await self._attempt(request)
         if attempt is None:
             return web.Response(status=404, text="unknown attempt")
@@ -236,7 +237,7 @@ class VoiceServer:
                                request.headers.get(SIGNATURE_HEADER))
         except SignatureError as exc:
             log.warning("refused a media stream: %s", exc)
-            return web.Response(status=403, text="forbidden")
+            return _refused(403, "forbidden")
         if self.streams_open >= self.settings.max_streams:
             log.warning("refused a media stream: %d streams already open", self.streams_open)
             return web.Response(status=503, text="too many media streams", headers={"Retry-After": "5"})
@@ -360,7 +361,7 @@ class _Budget:
 async def _read_capped(request: web.Request, limit: int) -> bytes:
     """The body, refused with 413 unread when it announces more than ``limit`` bytes, or stopped once it sends more."""
     if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+        raise _too_large(limit, request.content_length)
     body = bytearray()
     while True:
         chunk = await request.content.read(limit + 1 - len(body))
@@ -368,7 +369,21 @@ async def _read_capped(request: web.Request, limit: int) -> bytes:
             return bytes(body)
         body += chunk
         if len(body) > limit:
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+            raise _too_large(limit, len(body))
+
+
+def _refused(status: int, text: str) -> web.Response:
+    """A refusal that closes the connection: aiohttp would otherwise read and discard the rest of an unread body
+    for up to 10 s to keep the connection alive (an unauthenticated sender must not get that from us)."""
+    response = web.Response(status=status, text=text)
+    response.force_close()
+    return response
+
+
+def _too_large(limit: int, size: int) -> web.HTTPRequestEntityTooLarge:
+    error = web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+    error.force_close()
+    return error
 
 
 def _parse_form(body: bytes) -> MultiDict[str]:

@@ -103,6 +103,11 @@ def _translate(what: str, exc: Exception) -> TelephonyError:
             code=exc.code,
             retryable=retryable,
         )
+    page = exc.args[1] if isinstance(exc, TwilioException) and len(exc.args) > 1 else None
+    if isinstance(page, Response):  # a list page the API refused ("Unable to fetch page", response)
+        status = int(page.status_code)
+        return TelephonyError(f"Twilio refused to {what}: HTTP {status}", status=status,
+                              retryable=status == 429 or status >= 500)
     if isinstance(exc, requests.RequestException):
         return TelephonyError(f"Twilio unreachable to {what}: {type(exc).__name__}", retryable=True)
     return TelephonyError(f"Twilio client failed to {what}: {type(exc).__name__}")

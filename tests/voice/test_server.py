@@ -14,6 +14,7 @@ import pytest
 from tests.voice.call_kit import (
     AUTH_TOKEN,
     PUBLIC,
+    STREAM_URL,
     RecordingTelephony,
     ScriptedDialogue,
     ask,
@@ -165,16 +166,21 @@ async def test_a_stream_for_a_call_that_is_not_live_is_closed_with_nothing_store
     assert "call_result" not in (store.get_contact_attempt(attempt).detail or {})
 
 
-async def test_the_stream_upgrade_signature_is_checked_when_twilio_sends_one(store: Any) -> None:
+async def test_the_stream_upgrade_must_be_signed_over_our_wss_url(store: Any) -> None:
     resident = seed(store)
     dialogue = ScriptedDialogue(store, [ask("Q1")])
     async with running(store, dialogue) as r:
-        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-            await r.phone(CALL, **{"X-Twilio-Signature": twilio_signature("forged", PUBLIC + "/voice/stream")})
-        assert refused.value.status == 403
+        for headers in ({"X-Twilio-Signature": twilio_signature("forged", STREAM_URL)},  # another account
+                        {"X-Twilio-Signature": twilio_signature(AUTH_TOKEN, PUBLIC + "/voice/stream")},  # https
+                        {"X-Twilio-Signature": ""}):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await r.phone(CALL, **headers)
+            assert refused.value.status == 403
+        with pytest.raises(aiohttp.WSServerHandshakeError) as unsigned:
+            await r.phone(CALL, token=None)
+        assert unsigned.value.status == 403
         attempt = r.attempt(store, resident.id)
-        good = twilio_signature(AUTH_TOKEN, "wss://voice.example.org/voice/stream")
-        phone = await r.phone(CALL, **{"X-Twilio-Signature": good})
+        phone = await r.phone(CALL)  # signed by Twilio's rule: HMAC-SHA1 of wss://…/voice/stream, no fields
         await phone.start(attempt)
         await phone.wait_marks(2)
         await phone.stop()

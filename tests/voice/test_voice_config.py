@@ -81,3 +81,28 @@ def test_twilios_own_variable_names_work_too() -> None:
     env = {k: v for k, v in ENV.items() if "TWILIO" not in k}
     settings = VoiceSettings.from_env({**env, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN})
     assert settings.account_sid == ACCOUNT_SID
+
+
+def test_the_call_interval_and_stream_limits(tmp_path: Path) -> None:
+    defaults = VoiceSettings.from_env(ENV, home=tmp_path)
+    assert (defaults.call_min_interval, defaults.stream_start_timeout, defaults.max_streams) == (14400.0, 5.0, 32)
+    assert (defaults.max_frame_bytes, defaults.max_frames_per_second) == (16384, 200.0)
+    for text, seconds in (("4h", 14400.0), ("90m", 5400.0), ("3600", 3600.0), ("1d", 86400.0), ("0", 0.0),
+                          ("45s", 45.0)):
+        assert VoiceSettings.from_env({**ENV, "GRIDREACH_CALL_MIN_INTERVAL": text}).call_min_interval == seconds
+    given = VoiceSettings.from_env({
+        **ENV, "GRIDREACH_VOICE_STREAM_START_TIMEOUT": "2.5", "GRIDREACH_VOICE_MAX_STREAMS": "8",
+        "GRIDREACH_VOICE_MAX_FRAME_BYTES": "4096", "GRIDREACH_VOICE_MAX_FRAMES_PER_SECOND": "120"})
+    assert (given.stream_start_timeout, given.max_streams, given.max_frame_bytes, given.max_frames_per_second) == (
+        2.5, 8, 4096, 120.0)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("GRIDREACH_CALL_MIN_INTERVAL", "soon"), ("GRIDREACH_CALL_MIN_INTERVAL", "-1h"),
+    ("GRIDREACH_VOICE_STREAM_START_TIMEOUT", "0"), ("GRIDREACH_VOICE_MAX_STREAMS", "0"),
+    ("GRIDREACH_VOICE_MAX_FRAME_BYTES", "10"), ("GRIDREACH_VOICE_MAX_FRAMES_PER_SECOND", "x"),
+])
+def test_a_bad_limit_is_named(key: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        VoiceSettings.from_env({**ENV, key: value})
+    assert key in str(caught.value)
