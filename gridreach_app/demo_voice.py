@@ -14,6 +14,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,11 @@ def _callees(twilio: Any, phone: Any) -> list[tuple[Any, Scenario, str]]:
          Scenario("speech_and_keypad", 0, "complete", "low", {}), "completed"),
         (twilio.Callee("busy"), Scenario("busy", 0, "not_reached", None, {}), "busy"),
     ]
+
+
+def _called_within(store: Store, resident_id: int, seconds: float) -> bool:
+    last = store.last_contact_attempt(resident_id, "voice")
+    return last is not None and last.started_at >= datetime.now(timezone.utc) - timedelta(seconds=seconds)
 
 
 def call_outcomes(store: Store, run: ChannelRun) -> Counter[str]:
@@ -75,12 +81,16 @@ async def run_calls(store: Store, dialogue: Dialogue, settings: Any, residents: 
     except ImportError as exc:
         out(f"  Calls skipped: the voice caller cannot be loaded ({exc}).")
         return None
-    people = [r for r in residents if r.language == "ko" and r.id not in taken
-              and not store.has_opted_out(r.id, "voice")]
+    candidates = [r for r in residents if r.language == "ko" and r.id not in taken
+                  and not store.has_opted_out(r.id, "voice")]
+    interval = VoiceSettings.call_min_interval  # the default: one call per resident per interval, demo or not
+    people = [r for r in candidates if not _called_within(store, r.id, interval)]
     callees = _callees(fakes["twilio"], fakes["phone"])[:sizes.calls]
     people = people[:len(callees)]
     if not people:
-        out("  Calls skipped: the grid has no Korean-speaking resident left to call.")
+        why = (f"every one was called in the last {interval / 3600:g} h (GRIDREACH_CALL_MIN_INTERVAL): run the "
+               "demo again later or with a fresh GRIDREACH_HOME" if candidates else "there is none left to call")
+        out(f"  Calls skipped: of the grid's Korean-speaking residents, {why}.")
         return None
     run = ChannelRun("Calls", "voice", unit="spoken turns")
     home = Path(settings.home)
@@ -110,7 +120,7 @@ async def run_calls(store: Store, dialogue: Dialogue, settings: Any, residents: 
             except SpeechModelMissing as exc:  # before any call is placed
                 out(f"  Calls skipped: {exc}")
                 return None
-            run.attempts = [p.attempt_id for p in placed if p.attempt_id is not None]
+            run.attempts = [p.attempt_id for p in placed if p.attempt_id is not None and p.outcome != "skipped"]
             calls = await asyncio.to_thread(fake.wait_all, 120.0)
         finally:
             await server.stop()

@@ -105,7 +105,7 @@ def _str(obj: Mapping[str, Any], key: str, what: str) -> str:
 def _int(value: Any) -> int | None:
     try:
         return None if value is None else int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity, 1e400
         return None
 
 
@@ -155,6 +155,8 @@ def parse(frame: str | bytes) -> Event:
         message = json.loads(frame)
     except (ValueError, UnicodeDecodeError):
         return Malformed("frame is not JSON")
+    except RecursionError:
+        return Malformed("frame nests too deeply")
     if not isinstance(message, dict):
         return Malformed("frame is not a JSON object")
     kind = message.get("event")

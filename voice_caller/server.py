@@ -164,7 +164,7 @@ class VoiceServer:
             return form
         except SignatureError as exc:
             log.warning("refused %s: %s", request.path, exc)
-        except ValueError as exc:  # includes UnicodeDecodeError; the reason never quotes the body
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError too; the reason never quotes the body
             log.warning("refused %s: unreadable body (%s)", request.path, type(exc).__name__)
         return None
 

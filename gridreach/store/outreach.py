@@ -291,7 +291,7 @@ class OutreachMixin(StoreBase):
                 .limit(100)
             ).scalars()
             for a in recent:
-                if aware_now(a.started_at) >= since and (a.detail or {}).get("placed") is not False:
+                if aware_now(a.started_at) >= since and _may_have_reached(a):
                     return None, _attempt_view(a)
             attempt = ContactAttempt(
                 resident_id=resident_id, campaign_id=campaign_id, channel=channel, outcome="initiated", detail=detail
@@ -299,6 +299,22 @@ class OutreachMixin(StoreBase):
             session.add(attempt)
             session.flush()
             return int(attempt.id), None
+
+    def last_contact_attempt(self, resident_id: int, channel: str) -> ContactAttemptView | None:
+        """The resident's latest attempt on ``channel`` that may have reached them (see
+        ``reserve_contact_attempt``), or None."""
+        with self._read() as session:
+            recent = session.execute(
+                select(ContactAttempt)
+                .where(ContactAttempt.resident_id == resident_id, ContactAttempt.channel == channel)
+                .order_by(ContactAttempt.id.desc())
+                .limit(100)
+            ).scalars()
+            return next((_attempt_view(a) for a in recent if _may_have_reached(a)), None)
+
+
+def _may_have_reached(a: Any) -> bool:
+    return (a.detail or {}).get("placed") is not False
 
 
 def _attempt_view(a: Any) -> ContactAttemptView:

@@ -225,3 +225,17 @@ async def test_an_unconfirmed_create_stays_open_and_its_callbacks_name_the_call(
     assert (attempt.external_id, attempt.outcome) == (call.sid, "no-answer")  # the status callbacks told us
     assert attempt.detail["unconfirmed"] is True
     assert again.reason == "called_recently" and len(fake.created(TO)) == 1
+
+
+def test_the_store_knows_the_last_attempt_that_may_have_reached_a_resident(store: Store) -> None:
+    resident = seed(store)
+    assert store.last_contact_attempt(resident.id, "voice") is None
+    refused = store.record_contact_attempt(resident.id, None, "voice", "failed", detail={"placed": False})
+    assert store.last_contact_attempt(resident.id, "voice") is None  # Twilio proved nothing was created
+    since = store.get_contact_attempt(refused).started_at - timedelta(minutes=1)
+    first, none = store.reserve_contact_attempt(resident.id, None, "voice", since=since, detail={"q": 1})
+    assert first is not None and none is None
+    assert store.last_contact_attempt(resident.id, "voice").id == first
+    again, earlier = store.reserve_contact_attempt(resident.id, None, "voice", since=since)
+    assert again is None and earlier.id == first
+    assert store.last_contact_attempt(resident.id, "telegram") is None  # per channel
