@@ -46,7 +46,9 @@ class TokenRestInput(InputChannel):
             raise ConfigError("GRIDREACH_RASA_TOKEN", "is required (at least 16 characters) for the GridReach "
                                                       "REST channel (credentials.yml: dialogs.channel.TokenRestInput)")
         self._token = token
-        redact.install()  # `rasa run` loads channels at start: from here on its records are scrubbed too
+        # `rasa run` loads its channels at start: from here on its records and structured events are scrubbed too
+        redact.install()
+        redact.configure_structlog()
 
     @classmethod
     def name(cls) -> str:

@@ -4,7 +4,7 @@ Rasa, rasa_sdk, Sanic, aiohttp and httpx log message texts, slot values, action-
 (with ``?token=``) at DEBUG, INFO and, for a failed action, ERROR. GridReach's own code logs types and ids only;
 vendor code cannot be taught that, so this module rewrites their records as they are made:
 
-* ``install()`` sets a ``logging`` record factory: every record from a vendor logger (``VENDOR_PREFIXES``) is
+* ``install()`` sets a ``logging`` record factory (and a filter on ``sanic.access`` for its ``extra`` fields): every record from a vendor logger (``VENDOR_PREFIXES``) is
   formatted at once and scrubbed (quoted strings, values after ``text:`` / ``value=`` and the like, CJK text,
   decimals and long digit runs, JSON payloads), its traceback too; every record of any logger loses
   ``token=`` query values and phone-number-like digit runs. Handlers added later (pytest's ``caplog``, a file)
@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
-__all__ = ["VENDOR_PREFIXES", "install", "redact_event_dict", "scrub", "scrub_any"]
+__all__ = ["VENDOR_PREFIXES", "configure_structlog", "install", "redact_event_dict", "scrub", "scrub_any"]
 
 VENDOR_PREFIXES = (
     "rasa", "rasa_sdk", "sanic", "aiohttp", "httpx", "httpcore", "urllib3", "apscheduler", "asyncio",
@@ -121,10 +121,18 @@ def _factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         if cause is not None:
             record.exc_text += f"\n(caused by {type(cause).__name__}: {clean(str(cause))})"
         record.exc_info = None
-    for attr in ("request", "host"):  # sanic.access puts the request line (with ?token=) in `extra`
-        if isinstance(getattr(record, attr, None), str):
-            setattr(record, attr, clean(getattr(record, attr)))
     return record
+
+
+class _ExtraFilter(logging.Filter):
+    """``extra`` fields are set after the record factory ran: sanic.access puts the request line (with
+    ``?token=``) there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for attr in ("request", "host"):
+            if isinstance(getattr(record, attr, None), str):
+                setattr(record, attr, scrub(getattr(record, attr)))
+        return True
 
 
 def install() -> None:
@@ -133,6 +141,7 @@ def install() -> None:
     if _ORIGINAL is None:
         _ORIGINAL = logging.getLogRecordFactory()
         logging.setLogRecordFactory(_factory)
+        logging.getLogger("sanic.access").addFilter(_ExtraFilter())
 
 
 def redact_event_dict(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -144,3 +153,23 @@ def redact_event_dict(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> 
         elif key not in _SAFE_KEYS:
             event_dict[key] = scrub_any(event_dict[key], key)
     return event_dict
+
+
+def configure_structlog() -> None:
+    """Rasa's structlog through ``redact_event_dict``, filtered by each stdlib logger's level, never cached (so a
+    level set later takes effect), rendered as JSON into the stdlib logger of the module that logs."""
+    import structlog
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            redact_event_dict,
+            structlog.processors.add_log_level,
+            structlog.processors.UnicodeDecoder(),
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        context_class=dict,
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )

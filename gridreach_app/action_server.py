@@ -5,6 +5,9 @@ token: ``settings.action_token``, or one made for this run of the app (one per p
 and a watchdog in the child that stops it when the parent's pid is gone, whatever signal killed the parent.
 A start refuses a busy port (naming it and what to do) and checks, with a per-start nonce, that what answers on the
 port is the child it just started, never a stale one left by a killed run.
+
+``PR_SET_PDEATHSIG`` fires when the *thread* that started the child ends, so start it from a thread that lives as
+long as the app (the main thread, or the event loop's), never from a short-lived worker thread.
 """
 
 from __future__ import annotations

@@ -24,30 +24,12 @@ RASA_LOGGERS = ("rasa", "rasa_sdk", "sanic", "tensorflow", "absl", "jieba", "url
                 "aiohttp", "apscheduler")
 
 
-def _structlog() -> None:
-    import structlog
-
-    structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,
-            redact.redact_event_dict,
-            structlog.processors.add_log_level,
-            structlog.processors.UnicodeDecoder(),
-            structlog.processors.JSONRenderer(ensure_ascii=False),
-        ],
-        context_class=dict,
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
-    )
-
-
 def configure_rasa_logging(level: int) -> None:
     """Scrub every record; Rasa, rasa_sdk, Sanic and the HTTP clients log from ``level`` up."""
     import jieba
 
     redact.install()
-    _structlog()
+    redact.configure_structlog()
     jieba.setLogLevel(max(level, logging.WARNING))  # jieba sets its own logger to DEBUG when imported
     for name in RASA_LOGGERS:
         logging.getLogger(name).setLevel(level)

@@ -1,4 +1,4 @@
-"""GridReach custom actions, served by ``rasa run actions --actions dialogs.actions``."""
+"""GridReach custom actions, served by ``python -m dialogs.actions.serve`` (token-checked, 127.0.0.1 by default)."""
 
 from dialogs.actions.interrupts import ActionHandoff, ActionOptOut, ActionRespond
 from dialogs.actions.questionnaire import (

@@ -8,6 +8,7 @@
   ``action_endpoint: token:`` sends) in constant time before a byte of the body is read; a wrong or missing one is
   401, a body over ``MAX_BODY`` is 413, a body that is not JSON is 400;
 * the call's slots are checked against its sender (``dialogs.actions.guard``): a refused call is 403;
+* actions (which call the database) run in worker threads, never on the serving loop;
 * a failing action is logged by type and frames, never by value, and answered with a fixed 500 message;
 * ``GET /health`` answers everyone ``{"status": "ok"}`` and, with the token, also the ``instance`` nonce its
   starter gave it (``GRIDREACH_ACTION_INSTANCE``), so that a starter knows it talks to its own child;
@@ -28,6 +29,7 @@ import time
 import traceback
 import zlib
 from collections.abc import Sequence
+from typing import Any
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -43,6 +45,10 @@ __all__ = ["MAX_BODY", "build_app", "main"]
 log = logging.getLogger(__name__)
 MAX_BODY = 16 * 1024 * 1024  # a whole tracker travels with each call; a long conversation is well below this
 FAILED = "the action failed; the action server's log names the error (never its data)"
+
+
+def _run(executor: Any, call: dict[str, Any]) -> Any:
+    return asyncio.run(executor.run(call))
 
 
 def _failure(action: str, exc: BaseException) -> None:
@@ -106,7 +112,8 @@ def build_app(token: str, instance: str = "", actions: str = "dialogs.actions", 
             log.warning("refused %s: %s", name, why)
             return response.json({"error": f"refused: {why}", "action_name": name}, status=403)
         try:
-            result = await executor.run(call)
+            # the actions call the database: in a worker thread (with its own loop), never on this serving loop
+            result = await asyncio.to_thread(_run, executor, call)
         except ActionExecutionRejection as exc:
             return response.json({"error": "the action rejected the slot", "action_name": exc.action_name},
                                  status=400)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -66,8 +67,17 @@ class Services:
         return {"age": age, "today": today}
 
 
-@lru_cache(maxsize=1)
+_BUILDING = threading.Lock()
+
+
 def services() -> Services:
+    """The services of this process, built once (actions run in several worker threads)."""
+    with _BUILDING:
+        return _build()
+
+
+@lru_cache(maxsize=1)
+def _build() -> Services:
     """Build the services from the environment; questionnaires are registered with their content hash."""
     settings = Settings.from_env()
     store = Store.from_url(settings.database_url)
