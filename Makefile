@@ -7,7 +7,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup sysdeps model demo test lint validate nlu-report bench bench-chat bench-voice serve clean help
+.PHONY: setup sysdeps model demo test lint validate nlu-report bench bench-chat bench-voice fuzz serve clean help
 
 help:
 	@echo "make demo    screen one sample grid end to end (SQLite, no outside account needed)"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint    ruff + mypy"
 	@echo "make model   train the Rasa model if training data or config changed"
 	@echo "make bench   chat-turn and voice benchmarks, results in bench/results/*.json"
+	@echo "make fuzz    fuzz every webhook and Media Streams parser for 10 minutes (FUZZ_SECONDS=600)"
 	@echo "make serve   run the configured channels (docs/OPERATIONS.md, Channels)"
 
 setup: sysdeps
@@ -45,6 +46,10 @@ validate: setup
 
 nlu-report: setup model
 	$(GR) nlu-report
+
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	GRIDREACH_FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest -q -s -p no:cacheprovider --timeout=0 tests/fuzz
 
 bench: bench-chat bench-voice
 
