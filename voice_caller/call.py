@@ -91,6 +91,7 @@ class CallSession:
         self._speech = False
         self._started_questionnaire = False
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._writes: set[asyncio.Future[Any]] = set()  # store writes in flight, awaited (never cancelled) at the end
         self._asr = asyncio.Lock()  # a listener is used by one thread at a time (feed, finish)
 
     # ---- events from the websocket -----------------------------------------------------
@@ -165,6 +166,9 @@ class CallSession:
             for task in list(self._tasks):
                 task.cancel()
             self._cancel_timer()
+            for failed in await asyncio.gather(*self._writes, return_exceptions=True):
+                if isinstance(failed, Exception):
+                    log.error("call %s: a record was not written (%s)", self.ctx.call_sid, type(failed).__name__)
             await asyncio.to_thread(self._finish)  # runs to its end even if this task is cancelled meanwhile
 
     async def _turn(self, text: str, metadata: dict[str, Any]) -> list[Any]:
@@ -347,8 +351,9 @@ class CallSession:
             await self.telephony.transfer(self.ctx.call_sid, phone)
         except GridReachError as exc:
             log.warning("call %s: transfer failed (%s)", self.ctx.call_sid, exc)
-            await asyncio.to_thread(self.store.audit, "voice", "call.transfer_failed", "contact_attempt",
-                                    self.ctx.attempt_id)
+            # recorded in a worker thread while the questionnaire goes on at once (a key pressed now counts)
+            self._writes.add(asyncio.ensure_future(asyncio.to_thread(
+                self.store.audit, "voice", "call.transfer_failed", "contact_attempt", self.ctx.attempt_id)))
             return False
         await asyncio.to_thread(self.store.audit, "voice", "call.transfer", "contact_attempt", self.ctx.attempt_id,
                                 {"resident": self.ctx.resident.id})
