@@ -15,7 +15,7 @@ help:
 	@echo "make lint    ruff + mypy"
 	@echo "make model   train the Rasa model if training data or config changed"
 	@echo "make bench   chat-turn and voice benchmarks, results in bench/results/*.json"
-	@echo "make fuzz    fuzz every webhook and Media Streams parser for 10 minutes (FUZZ_SECONDS=600)"
+	@echo "make fuzz    fuzz every webhook and Media Streams parser for about 10 minutes"
 	@echo "make serve   run the configured channels (docs/OPERATIONS.md, Channels)"
 
 setup: sysdeps
@@ -47,9 +47,10 @@ validate: setup
 nlu-report: setup model
 	$(GR) nlu-report
 
-FUZZ_SECONDS ?= 600
+FUZZ_SECONDS ?= 450
+FUZZ_ITERATIONS ?= 100000
 fuzz: setup
-	GRIDREACH_FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest -q -s -p no:cacheprovider --timeout=0 tests/fuzz
+	GRIDREACH_FUZZ_SECONDS=$(FUZZ_SECONDS) GRIDREACH_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) $(PY) -m pytest -q -s -p no:cacheprovider --timeout=0 tests/fuzz
 
 bench: bench-chat bench-voice
 
