@@ -165,3 +165,31 @@ def test_a_stranger_that_answers_the_probe_is_not_taken_for_the_child(
     assert str(port) in str(caught.value)
     assert all(path == "/health" for path in seen)  # never a /webhook call with the token
     assert server.pid is None
+
+
+def test_an_action_server_without_a_token_refuses_to_start(env: dict[str, str]) -> None:
+    bare = {k: v for k, v in env.items() if k != "GRIDREACH_ACTION_TOKEN"}
+    done = subprocess.run([sys.executable, "-m", "dialogs.actions.serve", "--port", str(free_port())],
+                          cwd=PROJECT_ROOT, env=bare, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "GRIDREACH_ACTION_TOKEN" in done.stderr and "openssl rand" in done.stderr
+    short = subprocess.run([sys.executable, "-m", "dialogs.actions.serve", "--port", str(free_port())],
+                           cwd=PROJECT_ROOT, env={**bare, "GRIDREACH_ACTION_TOKEN": "short"}, capture_output=True,
+                           text=True, timeout=120)
+    assert short.returncode == 2 and "GRIDREACH_ACTION_TOKEN" in short.stderr
+
+
+def test_tokens_never_appear_in_the_settings_repr() -> None:
+    settings = Settings.from_env({"GRIDREACH_ACTION_TOKEN": "a" * 20 + "SECRET", "GRIDREACH_RASA_TOKEN": "b" * 24})
+    assert settings.action_token == "a" * 20 + "SECRET"
+    assert "SECRET" not in repr(settings) and "b" * 24 not in repr(settings)
+
+
+def test_the_rest_channel_refuses_a_missing_or_unexpanded_token() -> None:
+    from dialogs.channel import TokenRestInput
+    from gridreach.errors import ConfigError
+
+    for credentials in (None, {}, {"token": "${GRIDREACH_RASA_TOKEN}"}, {"token": "short"}):
+        with pytest.raises(ConfigError, match="GRIDREACH_RASA_TOKEN"):
+            TokenRestInput.from_credentials(credentials)
+    assert TokenRestInput.from_credentials({"token": "x" * 32}).name() == "gridreach"
