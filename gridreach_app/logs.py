@@ -18,18 +18,24 @@ import logging
 
 from dialogs import redact
 
-__all__ = ["RASA_LOGGERS", "configure_rasa_logging", "quiet_rasa"]
+__all__ = ["RASA_LOGGERS", "configure_rasa_logging", "install_redaction", "quiet_rasa"]
 
 RASA_LOGGERS = ("rasa", "rasa_sdk", "sanic", "tensorflow", "absl", "jieba", "urllib3", "httpx", "httpcore",
                 "aiohttp", "apscheduler")
+
+
+def install_redaction() -> None:
+    """Scrub every record and structured event of this process from now on (any process, Rasa or not: httpx logs
+    request URLs with tokens at INFO). Idempotent; ``configure_rasa_logging`` calls it too."""
+    redact.install()
+    redact.configure_structlog()
 
 
 def configure_rasa_logging(level: int) -> None:
     """Scrub every record; Rasa, rasa_sdk, Sanic and the HTTP clients log from ``level`` up."""
     import jieba
 
-    redact.install()
-    redact.configure_structlog()
+    install_redaction()
     jieba.setLogLevel(max(level, logging.WARNING))  # jieba sets its own logger to DEBUG when imported
     for name in RASA_LOGGERS:
         logging.getLogger(name).setLevel(level)
