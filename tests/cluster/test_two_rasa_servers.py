@@ -51,7 +51,7 @@ def tracker_db() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def lock_prefix() -> Iterator[str]:
-    prefix = f"gridreach_test_{uuid.uuid4().hex[:8]}"
+    prefix = f"gridreachtest{uuid.uuid4().hex[:8]}"  # Rasa takes only an alphanumeric key prefix
     yield prefix
     client = redis.Redis(host=REDIS[0], port=REDIS[1], db=REDIS[2])
     for key in client.scan_iter(f"{prefix}*"):
@@ -65,7 +65,7 @@ def _endpoints(action_url: str, tracker_db: str, lock_prefix: str) -> str:
         f'action_endpoint:\n  url: "{action_url}"\n'
         f"tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1\n  port: 5432\n"
         f"  db: {tracker_db}\n  username: {user}\n"
-        f"lock_store:\n  type: redis\n  url: {REDIS[0]}\n  port: {REDIS[1]}\n  db: {REDIS[2]}\n"
+        f"lock_store:\n  type: dialogs.lock_store.AtomicRedisLockStore\n  url: {REDIS[0]}\n  port: {REDIS[1]}\n  db: {REDIS[2]}\n"
         f"  key_prefix: {lock_prefix}\n"
     )
 
