@@ -12,6 +12,8 @@ import hmac
 
 from sanic.request import Request
 
+from gridreach.http_body import read_capped  # one capped reader for every webhook
+
 __all__ = ["has_token", "read_capped"]
 
 
@@ -20,20 +22,3 @@ def has_token(request: Request, token: str) -> bool:
     header = request.headers.get("authorization", "")
     given = header[7:].strip() if header[:7].lower() == "bearer " else (request.args.get("token") or "")
     return bool(token) and hmac.compare_digest(given.encode(), token.encode())
-
-
-async def read_capped(request: Request, limit: int) -> bytes | None:
-    """The request body, or None when it is (or declares to be) larger than ``limit``; reads no further."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    while request.stream is not None:
-        chunk = await request.stream.read()
-        if chunk is None:
-            break
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -213,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.filterwarnings("ignore")
         warnings.showwarning = _drop_warning  # libraries (TensorFlow, Rasa) re-add their own filters
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from gridreach_app.logs import install_redaction
+
+    install_redaction()  # no message text, answer, phone number or token in any log line of any command
     try:
         settings = Settings.from_env()
         return int(args.func(settings, args))

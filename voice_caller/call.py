@@ -5,14 +5,13 @@ goes to the injected dialogue as sender ``resident-<id>`` on channel ``voice`` w
 "<CallSid>:<turn>"`` and ``keypad`` / ``asr_confidence`` / ``no_input`` metadata. The last ``{"expect": …}`` reply
 says what the question expects: its listener (grammar) and whether one key answers it.
 
-Outcomes: speech or keys → an answer turn; no speech for ``silence_timeout`` after the prompt played → a
-``no_input`` turn (the engine reprompts, then leaves the question unanswered); ``max_silent_tries`` silent turns in
-a row → the resident is gone: hang up. A recognition or synthesis failure counts as nothing heard / nothing said.
-Speech or a key while a prompt plays stops it (``clear``). A ``{"handoff": …}`` reply → say so and transfer the
-call to the grid worker. No ``expect`` after a batch of replies → the run is over: say it, say goodbye, hang up.
-A ``stop`` or a dropped websocket while the questionnaire runs → its submission is finished as ``partial``.
-Audio waiting for the recogniser is bounded (``MAX_BACKLOG``: the oldest is dropped and counted in
-``details["audio_dropped_ms"]``). Store calls run in worker threads, never on the event loop.
+Outcomes: speech or keys → an answer turn; no speech for ``silence_timeout`` after the prompt → a ``no_input`` turn
+(reprompt, then the question is left unanswered); ``max_silent_tries`` silent turns in a row → hang up. A failed
+recognition or synthesis counts as nothing heard / said. Speech or a key during a prompt stops it (``clear``). A
+``{"handoff": …}`` reply → transfer to the grid worker. No ``expect`` after a batch of replies → goodbye, hang up.
+A ``stop`` or a dropped websocket mid-questionnaire → the submission is ``partial``. Audio waiting for the
+recogniser is bounded (``MAX_BACKLOG``, drops counted in ``details["audio_dropped_ms"]``); store calls run in
+worker threads, never on the event loop.
 """
 
 from __future__ import annotations
@@ -373,8 +372,7 @@ class CallSession:
             self.result.result = sub.status if sub.status != "in_progress" else "partial"
 
     def _finish(self) -> None:
-        """(In a worker thread.) Whatever happened: an open submission of this call becomes partial; the attempt
-        gets the result."""
+        """(In a worker thread.) An open submission of this call becomes partial; the attempt gets the result."""
         try:
             sub = self.store.latest_submission(self.ctx.resident.id, self.ctx.questionnaire_id)
             if sub is not None and self._started_questionnaire:
@@ -385,8 +383,7 @@ class CallSession:
                         self.result.result = "partial"
             detail = {"call_result": self.result.result, "turns": self.result.turns,
                       "submission_id": self.result.submission_id, "barge_ins": self.result.barge_ins}
-            self.store.advance_contact_attempt(self.ctx.attempt_id, "in-progress", after=(), ended=False,
-                                               detail=detail)
+            self.store.advance_contact_attempt(self.ctx.attempt_id, "in-progress", after=(), ended=False, detail=detail)
         except GridReachError as exc:
             log.error("call %s: could not record the end of the call (%s)", self.ctx.call_sid, exc)
 
