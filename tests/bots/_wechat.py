@@ -89,3 +89,4 @@ def wait_for(check: Callable[[], Any], timeout: float = 30.0) -> Any:
             return value
         time.sleep(0.05)
     raise AssertionError("the expected background delivery did not happen")
+

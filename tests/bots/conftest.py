@@ -133,3 +133,35 @@ def seed_grid(store: Any) -> dict[str, int]:
 def bot_stack(wechat_stack: Any) -> Any:
     """The real dialogue stack shared by the connector tests (one model load per backend for WeChat and Telegram)."""
     return wechat_stack
+
+
+# ---- WeChat Official Account fixtures (tests/bots/test_wechat_*.py) ---------------------------------------------
+@pytest.fixture
+def seeded(store: Any) -> Any:
+    """The ``store`` with the WeChat tests' grid."""
+    from tests.bots._wechat import seed_grid as wechat_grid
+
+    wechat_grid(store)
+    return store
+
+
+def _account(store: Any, **options: Any) -> Iterator[tuple[Any, Any]]:
+    from gridreach.dialogue import OnceOnly
+    from tests.bots._wechat import Scripted, open_account
+
+    dialogue = Scripted()
+    account = open_account(store, OnceOnly(dialogue, store), **options)
+    yield account, dialogue
+    account.close()
+
+
+@pytest.fixture
+def plain(seeded: Any) -> Iterator[tuple[Any, Any]]:
+    """An Official Account in plaintext mode on loopback, with a scripted dialogue."""
+    yield from _account(seeded)
+
+
+@pytest.fixture
+def safe(seeded: Any, aes_key: str) -> Iterator[tuple[Any, Any]]:
+    """The same in safe (AES) mode."""
+    yield from _account(seeded, aes_key=aes_key)

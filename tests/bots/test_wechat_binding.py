@@ -6,7 +6,6 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -28,32 +27,9 @@ from tests.bots._wechat import (
     new_resident,
     open_account,
     openid,
-    seed_grid,
 )
 
 NOT_VALID = "手机号或绑定码不对"
-
-
-@pytest.fixture
-def seeded(store: Store) -> Store:
-    seed_grid(store)
-    return store
-
-
-@pytest.fixture
-def plain(seeded: Store) -> Iterator[tuple[Account, Scripted]]:
-    dialogue = Scripted()
-    account = open_account(seeded, OnceOnly(dialogue, seeded))
-    yield account, dialogue
-    account.close()
-
-
-@pytest.fixture
-def safe(seeded: Store, aes_key: str) -> Iterator[tuple[Account, Scripted]]:
-    dialogue = Scripted()
-    account = open_account(seeded, OnceOnly(dialogue, seeded), aes_key=aes_key)
-    yield account, dialogue
-    account.close()
 
 
 def second_process(db_url: str) -> Store:

@@ -4,37 +4,20 @@ drives the real Rasa core."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from gridreach.dialogue import OnceOnly
 from gridreach.store import Store
-from tests.bots._wechat import Account, Scripted, new_resident, open_account, openid, seed_grid, wait_for
+from tests.bots._wechat import (
+    Account,
+    Scripted,
+    new_resident,
+    open_account,
+    openid,
+    wait_for,
+)
 from tests.fakes.wechat import sha1_signature
-
-
-@pytest.fixture
-def seeded(store: Store) -> Store:
-    seed_grid(store)
-    return store
-
-
-@pytest.fixture
-def plain(seeded: Store) -> Iterator[tuple[Account, Scripted]]:
-    dialogue = Scripted()
-    account = open_account(seeded, OnceOnly(dialogue, seeded))
-    yield account, dialogue
-    account.close()
-
-
-@pytest.fixture
-def safe(seeded: Store, aes_key: str) -> Iterator[tuple[Account, Scripted]]:
-    dialogue = Scripted()
-    account = open_account(seeded, OnceOnly(dialogue, seeded), aes_key=aes_key)
-    yield account, dialogue
-    account.close()
 
 
 def bound(store: Store) -> str:
