@@ -39,6 +39,7 @@ from bots.telegram.workers import WORKER_COMMANDS, WorkerDesk, split_command
 from campaigns import QUESTIONNAIRE_DIR, Questionnaire
 from campaigns.registry import load_and_register
 from campaigns.triggers import start_message
+from gridreach.bounded import BoundedDict
 from gridreach.errors import NotFound
 from gridreach.phones import normalize_phone
 from gridreach.store import Store
@@ -102,7 +103,7 @@ class TelegramBot:
         self._questionnaires: dict[str, Questionnaire] | None = None
         self.workers = WorkerDesk(store, sender, settings, questionnaires or self._load_questionnaires)
         self.bind_limit = AttemptLimit()  # tries at binding with a code, per user and overall (in the database)
-        self._asked: dict[int, _Asked] = {}  # private chat id -> question with live buttons
+        self._asked: BoundedDict[int, _Asked] = BoundedDict(10_000)  # private chat id -> question with live buttons
         self._bot_id = settings.token.split(":", 1)[0]
 
     def _load_questionnaires(self) -> Mapping[str, Questionnaire]:

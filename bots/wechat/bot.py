@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -30,6 +29,7 @@ from bots.wechat.texts import say
 from bots.wechat.turns import TurnKeeper
 from bots.wechat.vendor import Inbound
 from campaigns.triggers import start_message
+from gridreach.bounded import BoundedDict
 from gridreach.dialogue import Dialogue
 from gridreach.errors import GridReachError
 from gridreach.store import Store
@@ -64,8 +64,7 @@ class OfficialAccountBot:
         self.receipt_window = receipt_window
         self.binder = binder or Binder(store)
         self.turns: TurnKeeper[Outcome] = TurnKeeper(settings.reply_deadline, self._late)
-        self._choices: OrderedDict[str, Choices] = OrderedDict()
-        self._remember = remember
+        self._choices: BoundedDict[str, Choices] = BoundedDict(remember)  # the numbered options last shown
 
     async def respond(self, inbound: Inbound) -> str | None:
         """The passive reply for a callback, once per message; None answers WeChat with an empty "success"."""
@@ -183,9 +182,6 @@ class OfficialAccountBot:
         composed = compose(replies)
         if composed.choices is not None:
             self._choices[inbound.openid] = composed.choices
-            self._choices.move_to_end(inbound.openid)
-            while len(self._choices) > self._remember:
-                self._choices.popitem(last=False)
         else:
             self._choices.pop(inbound.openid, None)
         return Outcome(inbound.openid, composed.text or None)
