@@ -17,7 +17,8 @@ __all__ = ["read_capped"]
 async def read_capped(request: Any, limit: int) -> bytes | None:
     """The request body, or None when it is (or declares to be) larger than ``limit`` bytes (answer 413)."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.strip().isdigit() or int(declared) > limit):
+    if declared is not None and (not (declared.strip().isascii() and declared.strip().isdigit())
+                                 or int(declared) > limit):
         _drop_rest(request, limit)
         return None
     if getattr(request, "body", b""):  # a non-streaming route: already read by the server

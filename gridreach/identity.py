@@ -32,7 +32,7 @@ def parse_sender_id(sender_id: str) -> SenderId:
     """Parse a sender id; raises ``ValueError`` for one of neither form."""
     if sender_id.startswith(_RESIDENT_PREFIX):
         tail = sender_id[len(_RESIDENT_PREFIX) :]
-        if tail.isdigit():
+        if tail.isascii() and tail.isdigit():
             return SenderId(resident_id=int(tail))
     channel, sep, external = sender_id.partition(":")
     if sep and channel and external:

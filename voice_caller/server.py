@@ -212,7 +212,7 @@ class VoiceServer:
         detail: dict[str, Any] = {}
         if fields.get("AnsweredBy"):
             detail["answered_by"] = str(fields["AnsweredBy"])
-        if str(fields.get("CallDuration") or "").isdigit():
+        if str(fields.get("CallDuration") or "").isascii() and str(fields.get("CallDuration") or "").isdigit():
             detail["duration"] = int(str(fields["CallDuration"]))
         await asyncio.to_thread(self._record_status, attempt, call_sid, call_status, detail)
         await self._notify()

@@ -289,7 +289,7 @@ class TelegramBot:
     async def _button(self, inc: Incoming) -> None:
         assert inc.callback_id is not None
         kind, _, rest = (inc.data or "").partition(":")
-        if kind == "n" and rest.isdigit() and inc.sender is not None:
+        if kind == "n" and rest.isascii() and rest.isdigit() and inc.sender is not None:
             await self._receipt(inc, int(rest))
             return
         resident = await self._resident(inc.sender.id) if inc.sender else None

@@ -128,7 +128,7 @@ class CallbackCodec:
     # ---- checks ----------------------------------------------------------------------------
     def _check_clock(self, query: Mapping[str, str]) -> None:
         stamp = query.get("timestamp", "")
-        if not stamp.isdigit() or abs(int(stamp) - self._clock()) > self.settings.max_clock_skew:
+        if not (stamp.isascii() and stamp.isdigit()) or abs(int(stamp) - self._clock()) > self.settings.max_clock_skew:
             raise ForgedCallback("timestamp missing or too far from our clock")
 
     def _check_plain_signature(self, query: Mapping[str, str]) -> None:

@@ -151,3 +151,26 @@ def test_twilio_json_bodies_with_a_hash() -> None:
 
     fuzz(twilio_json, st.text(max_size=100), st.text(alphabet="0123456789abcdef", max_size=64),
          st.text(max_size=40))
+
+
+# ---- what fuzzing found ------------------------------------------------------------------------------------------
+def test_digits_other_than_ascii_are_not_numbers() -> None:
+    """"¹".isdigit() is True but int("¹") raises: a WeChat timestamp, a Content-Length, a sender id or a receipt
+    button carrying such digits is refused as what it is, never a crash."""
+    import asyncio
+
+    import pytest
+
+    from gridreach.http_body import read_capped
+    from gridreach.identity import parse_sender_id
+
+    query = {"timestamp": "¹⁷⁸", "nonce": "1", "signature": _sign(TOKEN, "¹⁷⁸", "1")}
+    with pytest.raises(ForgedCallback, match="timestamp"):
+        PLAIN.open(query, b"<xml/>")
+
+    from types import SimpleNamespace
+
+    request = SimpleNamespace(headers={"content-length": "²"}, stream=None, body=b"")
+    assert asyncio.run(read_capped(request, 100)) is None
+    with pytest.raises(ValueError, match="not a GridReach sender id"):
+        parse_sender_id("resident-³")
