@@ -47,7 +47,7 @@ validate: setup
 nlu-report: setup model
 	$(GR) nlu-report
 
-FUZZ_SECONDS ?= 450
+FUZZ_SECONDS ?= 540
 FUZZ_ITERATIONS ?= 100000
 fuzz: setup
 	GRIDREACH_FUZZ_SECONDS=$(FUZZ_SECONDS) GRIDREACH_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) $(PY) -m pytest -q -s -p no:cacheprovider --timeout=0 tests/fuzz
