@@ -21,7 +21,7 @@ __all__ = [
     "ConfigError",
     "DefinitionError",
     "GridReachError",
-    "GroupTaken",
+    "GroupConflict",
     "ImportFileError",
     "LinkCodeError",
     "NotFound",
@@ -51,7 +51,7 @@ class NotFound(StorageError):
     """A referenced row (grid, resident, submission, ...) does not exist."""
 
 
-class GroupTaken(StorageError):
+class GroupConflict(StorageError):
     """A chat group is bound to another grid; only an administrator may move it (``grid`` names that grid)."""
 
     def __init__(self, grid: str) -> None:

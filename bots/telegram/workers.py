@@ -21,7 +21,7 @@ from bots.telegram.sender import CHANNEL, Sender
 from bots.telegram.texts import text
 from bots.telegram.updates import Incoming
 from campaigns.questionnaire import Questionnaire
-from gridreach.errors import GroupTaken, NotFound
+from gridreach.errors import GroupConflict, NotFound
 from gridreach.store import Store
 from gridreach.views import GridWorkerView
 
@@ -101,7 +101,7 @@ class WorkerDesk:
         except NotFound:  # only an administrator can name a grid that is not theirs
             await self.sender.send_now(inc.chat_id, text("bind_unknown_grid", lang, grid=grid))
             return
-        except GroupTaken as taken:
+        except GroupConflict as taken:
             await self._refuse_takeover(inc, actor, taken.grid, grid, lang)
             return
         await self.sender.send_now(inc.chat_id, text("bound_group", lang, grid=grid))

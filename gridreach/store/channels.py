@@ -25,7 +25,7 @@ from gridreach.db.models import (
     WorkerIdentity,
     utcnow,
 )
-from gridreach.errors import GroupTaken
+from gridreach.errors import GroupConflict
 from gridreach.phones import normalize_phone
 from gridreach.store._base import aware_now
 from gridreach.store.binding import BindingMixin
@@ -68,7 +68,7 @@ class ChannelsMixin(BindingMixin):  # the limiter, nonces and pending campaigns:
         """Bind a group to a grid (or re-bind it to another one); an inactive group becomes active again.
 
         ``takeover=False`` (a grid worker, not an administrator): a group actively bound to another grid is left as
-        it is and ``GroupTaken`` raised, checked under the row's lock, so two workers racing cannot both win."""
+        it is and ``GroupConflict`` raised, checked under the row's lock, so two workers racing cannot both win."""
         with self._write() as session:
             grid_id = self._grid_id(session, grid_code)
             where = (ChatGroup.channel == channel, ChatGroup.external_id == str(external_id))
@@ -83,7 +83,7 @@ class ChannelsMixin(BindingMixin):  # the limiter, nonces and pending campaigns:
                     row = session.execute(select(ChatGroup).where(*where).with_for_update()).scalar_one()
             if row.grid_id != grid_id and row.active and not takeover:
                 taken = self._group_of(session, row)
-                raise GroupTaken(taken.grid_code)
+                raise GroupConflict(taken.grid_code)
             row.grid_id, row.title, row.bound_by, row.active, row.bound_at = (
                 grid_id, title or row.title, bound_by, True, utcnow())
             session.flush()

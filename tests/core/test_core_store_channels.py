@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from gridreach.db.models import LinkCode, OutboundMessage, ServiceWindow, utcnow
-from gridreach.errors import GroupTaken, LinkCodeError, NotFound
+from gridreach.errors import GroupConflict, LinkCodeError, NotFound
 
 
 def test_bind_rebind_migrate_and_deactivate_a_group(geo: Any) -> None:
@@ -33,7 +33,7 @@ def test_bind_rebind_migrate_and_deactivate_a_group(geo: Any) -> None:
 
 def test_a_worker_cannot_take_over_a_group_bound_to_another_grid(geo: Any, run_together: Any) -> None:
     geo.bind_group("telegram", "-200", "G01", "一群", "worker:1", takeover=False)
-    with pytest.raises(GroupTaken) as taken:
+    with pytest.raises(GroupConflict) as taken:
         geo.bind_group("telegram", "-200", "G02", None, "worker:2", takeover=False)
     assert taken.value.grid == "G01" and geo.get_group("telegram", "-200").grid_code == "G01"
     assert geo.bind_group("telegram", "-200", "G01", None, "worker:1", takeover=False).grid_code == "G01"
@@ -44,7 +44,7 @@ def test_a_worker_cannot_take_over_a_group_bound_to_another_grid(geo: Any, run_t
     def race(i: int) -> str:  # two workers of two grids bind one new group at the same moment: one wins
         try:
             return geo.bind_group("telegram", "-300", ("G01", "G02")[i], None, f"worker:{i}", takeover=False).grid_code
-        except GroupTaken:
+        except GroupConflict:
             return "refused"
 
     results = run_together(2, race)
