@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import ipaddress
 import os
 import secrets
 import signal
@@ -38,6 +39,13 @@ _PR_SET_PDEATHSIG = 1
 
 class ActionServerError(GridReachError):
     """The action server could not be started (or something else holds its port)."""
+
+
+def _any_address(host: str) -> bool:
+    try:
+        return not host or ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a host name
+        return False
 
 
 def free_port() -> int:
@@ -85,7 +93,7 @@ class ActionServer:
 
     @property
     def base(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        host = "127.0.0.1" if _any_address(self.host) else self.host  # listening everywhere: reach it on loopback
         return f"http://{host}:{self.port}"
 
     @property

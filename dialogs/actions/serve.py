@@ -1,7 +1,7 @@
 """The GridReach action server: rasa_sdk's executor behind a door that checks who knocks.
 
-``python -m dialogs.actions.serve [--host 127.0.0.1] [--port 5055]`` replaces ``rasa run actions`` (which binds
-0.0.0.0, has no host option and no authentication, and whose 500 replies echo the whole request). Here:
+``python -m dialogs.actions.serve [--host 127.0.0.1] [--port 5055]`` replaces ``rasa run actions`` (which listens on
+every interface, has no host option and no authentication, and whose 500 replies echo the whole request). Here:
 
 * it binds ``GRIDREACH_ACTION_HOST`` (default 127.0.0.1) and refuses to start without ``GRIDREACH_ACTION_TOKEN``;
 * ``POST /webhook`` checks the token (``Authorization: Bearer <token>`` or ``?token=``, which is what Rasa's
