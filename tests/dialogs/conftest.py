@@ -7,6 +7,7 @@ folder. The Agent runs on an event loop in a background thread so that tests sta
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
@@ -103,3 +104,16 @@ def stack(db_url: str, model_path: Path, tmp_path_factory: pytest.TempPathFactor
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=10)
     store.close()
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Every logger at DEBUG with GridReach's scrubbing installed, captured; quiet again afterwards."""
+    from gridreach_app.logs import configure_rasa_logging, quiet_rasa
+
+    configure_rasa_logging(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)
+    try:
+        yield caplog
+    finally:
+        quiet_rasa()

@@ -9,12 +9,10 @@ Among the scenarios is a failing action, whose reply Rasa's processor logs at ER
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
 from gridreach_app.dialogue import start_message
-from gridreach_app.logs import configure_rasa_logging, quiet_rasa
 from tests.dialogs.conftest import Stack
 
 TEMPERATURE = "36.7"
@@ -22,16 +20,6 @@ RESIDENT_PHONE = "+8613977775555"
 WORKER_PHONE = "+8613800138000"  # the stack's grid worker, sent in the hand-over's json message
 TEXT_MARKERS = ("斑马七七八一", "zebracrossing", "Xylophone")
 MARKERS = (TEMPERATURE, "36,7", RESIDENT_PHONE, RESIDENT_PHONE[3:], WORKER_PHONE[3:], *TEXT_MARKERS)
-
-
-@pytest.fixture
-def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    configure_rasa_logging(logging.DEBUG)
-    caplog.set_level(logging.DEBUG)
-    try:
-        yield caplog
-    finally:
-        quiet_rasa()
 
 
 def _scenarios(stack: Stack) -> int:
