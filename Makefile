@@ -33,9 +33,9 @@ demo: setup model
 test: setup model
 	@if $(PY) -c "import psycopg2; psycopg2.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "PostgreSQL reachable at $(PG_URL): database tests run on SQLite and PostgreSQL"; \
-		GRIDREACH_REQUIRE_PG=1 GRIDREACH_TEST_PG_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider; \
+		GRIDREACH_REQUIRE_PG=1 GRIDREACH_TEST_PG_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider --durations=25; \
 	else echo "note: PostgreSQL at $(PG_URL) is not reachable: database tests run on SQLite only"; \
-		$(PY) -m pytest -q -p no:cacheprovider; fi
+		$(PY) -m pytest -q -p no:cacheprovider --durations=25; fi
 
 lint: setup
 	$(VENV)/bin/ruff check .
