@@ -48,6 +48,7 @@ class Sender:
         self.pacer = pacer or Pacer(overall=settings.overall)
         self.lease, self.batch = lease, batch
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._tails: dict[str, asyncio.Task[None]] = {}  # per chat: the task sending its latest batch
         self._failures: dict[int, int] = {}
         self._kick = asyncio.Event()
 
@@ -157,17 +158,32 @@ class Sender:
     async def _claim(self) -> int:
         claimed = await asyncio.to_thread(self.store.claim_outbound, CHANNEL, self.batch, self.lease)
         rows = [r for r in claimed if r.id not in self._inflight]
+        by_chat: dict[str, list[OutboundView]] = {}
         for row in rows:
-            task = asyncio.ensure_future(self._deliver(row))
-            self._inflight[row.id] = task
-            task.add_done_callback(self._done(row.id))
+            by_chat.setdefault(row.target, []).append(row)
+        for target, chat_rows in by_chat.items():  # chats in parallel, each chat's messages in the order queued
+            task = asyncio.ensure_future(self._deliver_in_order(chat_rows, self._tails.get(target)))
+            self._tails[target] = task
+            for row in chat_rows:
+                self._inflight[row.id] = task
+            task.add_done_callback(self._done(target, [r.id for r in chat_rows]))
         return len(rows)
 
-    def _done(self, row_id: int) -> Callable[[asyncio.Task[None]], None]:
+    async def _deliver_in_order(self, rows: list[OutboundView], before: asyncio.Task[None] | None) -> None:
+        if before is not None:  # the same chat's earlier batch goes first
+            await asyncio.wait({before})
+        for row in rows:
+            try:
+                await self._deliver(row)
+            except Exception as exc:  # one row's failure must not hold back the chat's next ones
+                log.error("telegram outbox %s: sending failed: %s", row.id, type(exc).__name__)
+
+    def _done(self, target: str, row_ids: list[int]) -> Callable[[asyncio.Task[None]], None]:
         def forget(task: asyncio.Task[None]) -> None:
-            self._inflight.pop(row_id, None)
-            if not task.cancelled() and task.exception() is not None:
-                log.error("telegram outbox %s: sending failed: %s", row_id, type(task.exception()).__name__)
+            for row_id in row_ids:
+                self._inflight.pop(row_id, None)
+            if self._tails.get(target) is task:
+                del self._tails[target]
 
         return forget
 

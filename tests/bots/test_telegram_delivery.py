@@ -131,3 +131,18 @@ def test_polling_mode_end_to_end(store: Any) -> None:
         assert dialogue.answers["telegram:43"] == {"cough": "yes", "temperature": "36.5"}
         assert sum(t.startswith("您有没有咳嗽？") for t in fake.texts(43)) == 1
         assert any(m == "getUpdates" for m, _ in fake.calls) and fake.callback_answers
+
+
+def test_a_chats_messages_go_out_in_the_order_they_were_queued(store: Any) -> None:
+    """Chats are served side by side, but one chat's notices never overtake each other (store calls run in worker
+    threads, so sending each row as its own task let a later notice go first). Paced at Telegram's own limits: a
+    message refused with 429 is retried later and may then follow the chat's next one."""
+    seed_grid(store)
+    with telegram_rig(store, ScriptedDialogue()) as rig:
+        bind_groups(rig, [-501, -502])
+        for n in range(4):
+            notice_id = store.create_notice("T01", f"通知{n}", f"第{n}条", "test")
+            enqueue_notice(store, notice_id, "T01", f"第{n}条")
+        settle(rig, timeout=90.0)
+        for chat in (-501, -502):
+            assert rig.fake.texts(chat) == [f"📢 通知 / Notice\n\n第{n}条" for n in range(4)]
