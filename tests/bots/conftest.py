@@ -165,3 +165,18 @@ def plain(seeded: Any) -> Iterator[tuple[Any, Any]]:
 def safe(seeded: Any, aes_key: str) -> Iterator[tuple[Any, Any]]:
     """The same in safe (AES) mode."""
     yield from _account(seeded, aes_key=aes_key)
+
+
+# ---- Telegram: one resident, a scripted dialogue (tests/bots/test_telegram_binding.py, _private.py) -------------
+PHONE = "+8613912345678"
+
+
+@pytest.fixture
+def rig(store: Any) -> Any:
+    """A Telegram rig on loopback with grid T01 and one resident, 张三 (``PHONE``)."""
+    from tests.bots._telegram import ScriptedDialogue
+
+    seed_grid(store)
+    store.add_resident("T01", "幸福路1号", "张三", PHONE, 1970, "zh")
+    with telegram_rig(store, ScriptedDialogue()) as running:
+        yield running

@@ -7,27 +7,15 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Any
-
-import pytest
 
 from bots.telegram.bot import TelegramBot
 from gridreach.store import Store
 from gridreach.store.binding import AttemptLimit
 from tests.bots._telegram import ScriptedDialogue
-from tests.bots.conftest import TelegramRig, seed_grid, telegram_rig
+from tests.bots.conftest import PHONE, TelegramRig, seed_grid, telegram_rig
 
-PHONE = "+8613912345678"
 DIGITS = "13912345678"
 SCOPE = "bind:telegram"
-
-
-@pytest.fixture
-def rig(store: Any) -> Any:
-    seed_grid(store)
-    store.add_resident("T01", "幸福路1号", "张三", PHONE, 1970, "zh")
-    with telegram_rig(store, ScriptedDialogue()) as running:
-        yield running
 
 
 def last_text(rig: TelegramRig, chat: int) -> str:

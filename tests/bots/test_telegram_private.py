@@ -7,20 +7,7 @@ import json
 import re
 from typing import Any
 
-import pytest
-
-from tests.bots._telegram import ScriptedDialogue
-from tests.bots.conftest import TelegramRig, seed_grid, telegram_rig
-
-PHONE = "+8613912345678"
-
-
-@pytest.fixture
-def rig(store: Any) -> Any:
-    seed_grid(store)
-    store.add_resident("T01", "幸福路1号", "张三", PHONE, 1970, "zh")
-    with telegram_rig(store, ScriptedDialogue()) as running:
-        yield running
+from tests.bots.conftest import PHONE, TelegramRig
 
 
 def campaign_token(rig: TelegramRig) -> str:
