@@ -9,7 +9,7 @@ kind of database (the resident database, and one SQL tracker store per column):
 * ``rasa_rest``: ``python -m rasa run --enable-api`` with ``rest:`` only; a turn is ``POST /webhooks/rest/webhook``
   until the reply (the next question) is back in the response body.
 * ``gridreach_telegram``: ``python -m rasa run --enable-api`` with ``bots.telegram.TelegramInput`` loaded by module
-  path from its ``credentials.yml``, its Bot API base URL pointing at the fake Telegram of ``tests/fakes`` (served by
+  path from its ``credentials.yml``, its Bot API base URL pointing at the fake Telegram of ``gridreach_fakes`` (served by
   this process, with Telegram's real limits: 1 message/s per chat, 30/s overall). A turn is the Update POSTed to
   ``/webhooks/telegram_gridreach/webhook`` until the bot's reply has reached the fake (``sendMessage``): the webhook
   answers once the connector has sent its replies, and the fake's record of the chat is checked.
@@ -76,7 +76,7 @@ from gridreach.store import Store  # noqa: E402
 from gridreach.views import NewResident  # noqa: E402
 from gridreach_app.action_server import ActionServer, free_port  # noqa: E402
 from gridreach_app.model import PROJECT_ROOT, ensure_model  # noqa: E402
-from tests.fakes.telegram import FakeTelegram  # noqa: E402
+from gridreach_fakes.telegram import FakeTelegram  # noqa: E402
 
 __all__ = ["main"]
 

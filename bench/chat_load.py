@@ -17,7 +17,7 @@ import httpx
 
 from campaigns.triggers import start_message
 from gridreach.identity import resident_sender_id
-from tests.fakes.telegram import FakeTelegram
+from gridreach_fakes.telegram import FakeTelegram
 
 __all__ = ["Column", "Resident", "RestColumn", "Sample", "TelegramColumn", "TimedFake", "closed_loop",
            "latency_summary", "open_loop", "open_loop_residents", "warm_up"]

@@ -2,7 +2,7 @@
 
 Run from the project root: ``.venv/bin/python bench/voice.py`` (``--quick`` for a short run). It starts the real
 stack (trained Rasa model, action server, voice server with Vosk Korean and pyttsx3) on a SQLite database in a
-temporary directory, and phones residents through the fake Twilio (tests/fakes): espeak-ng Korean answers sent as
+temporary directory, and phones residents through the fake Twilio (gridreach_fakes): espeak-ng Korean answers sent as
 μ-law frames at real-time pace, exactly as Twilio would. Results go to ``bench/results/voice.json``.
 
 * latency: from the end of a resident's spoken answer (its last audio frame sent) to the bot's first audio frame
@@ -47,10 +47,10 @@ from gridreach.store import Store  # noqa: E402
 from gridreach_app.action_server import ActionServer, free_port  # noqa: E402
 from gridreach_app.dialogue import EmbeddedDialogue  # noqa: E402
 from gridreach_app.model import PROJECT_ROOT, ensure_model  # noqa: E402
-from tests.fakes.phone import Keys, Say, Step  # noqa: E402
-from tests.fakes.speech import korean_model, speak  # noqa: E402
-from tests.fakes.twilio import Callee, FakeCall, FakeTwilio, new_sid  # noqa: E402
-from tests.support.voice_rig import VoiceRig, voice_rig  # noqa: E402
+from gridreach_demo.voice_rig import VoiceRig, voice_rig  # noqa: E402
+from gridreach_fakes.phone import Keys, Say, Step  # noqa: E402
+from gridreach_fakes.speech import korean_model, speak  # noqa: E402
+from gridreach_fakes.twilio import Callee, FakeCall, FakeTwilio, new_sid  # noqa: E402
 
 __all__ = ["main"]
 
@@ -154,7 +154,7 @@ def cpu_now(phones: PhonesProcess, action_pid: int | None) -> dict[str, float]:
 def vosk_reference(rounds: int = 3) -> dict[str, Any]:
     import vosk
 
-    from tests.fakes.speech import resample, ulaw_to_pcm16
+    from gridreach_fakes.speech import resample, ulaw_to_pcm16
     from voice_caller.grammar import grammar_for
 
     expect: dict[str, Any] = {"questionnaire": "daily_health", "question": "contact", "type": "yes_no_unsure", "language": "ko",

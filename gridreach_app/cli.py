@@ -9,6 +9,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
 from gridreach.errors import GridReachError
@@ -76,15 +77,6 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from gridreach_app.demo import run_demo
-    from gridreach_app.demo_channels import Sizes
-
-    channels = None if args.no_channels else Sizes(telegram=args.telegram, wechat=args.wechat, calls=args.calls)
-    return asyncio.run(run_demo(settings, grid=args.grid, limit=args.limit, concurrency=args.concurrency,
-                                channels=channels, channels_grid=args.channels_grid))
-
-
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from gridreach_app.chat import run_chat
 
@@ -124,16 +116,6 @@ def cmd_nlu_report(settings: Settings, args: argparse.Namespace) -> int:
     return write_report(settings)
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
-
-
 def _drop_warning(*args: object, **kwargs: object) -> None:
     return None
 
@@ -164,19 +146,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--campaign", type=int, help="only this campaign")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("demo", help="screen one sample grid end to end through the Rasa core, then another over "
-                                   "Telegram, WeChat/WeCom and phone calls against local fakes")
-    p.add_argument("--grid", default="G01", help="grid code (default G01)")
-    p.add_argument("--limit", type=int, help="screen only the first N residents")
-    p.add_argument("--concurrency", type=int, default=8, help="conversations at once (default 8)")
-    p.add_argument("--no-channels", action="store_true",
-                   help="skip the second part (a grid over Telegram, WeChat/WeCom and calls, against local fakes)")
-    p.add_argument("--channels-grid", default="G02", help="grid of the second part (default G02)")
-    p.add_argument("--telegram", type=_count, default=10, help="residents on Telegram (default 10)")
-    p.add_argument("--wechat", type=_count, default=10, help="residents on WeChat (default 10)")
-    p.add_argument("--calls", type=_count, default=3, help="simulated phone calls, at most 3 (default 3; 0: none)")
-    p.set_defaults(func=cmd_demo)
-
     p = sub.add_parser("chat", help="talk to the assistant in this terminal as a resident")
     who = p.add_mutually_exclusive_group()
     who.add_argument("--phone", help="the resident's phone number")
@@ -200,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
     p.set_defaults(func=cmd_purge)
     add_channel_commands(sub)  # serve, notice, screen, code, robot add, groups
+    for entry in entry_points(group="gridreach.commands"):  # commands of other installed packages (the demo)
+        entry.load()(sub)
     return parser
 
 

@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base
 
+__all__ = ["Answer", "AuditLog", "Campaign", "CampaignLink", "ChannelIdentity", "ChatGroup", "Community", "ContactAttempt", "Grid", "GridWorker", "Household", "InboundMessage", "LimitedAttempt", "LinkCode", "Notice", "NoticeReceipt", "OptOut", "OutboundMessage", "PendingCampaign", "QuestionnaireVersion", "Resident", "SeenNonce", "ServiceWindow", "Street", "Submission", "WorkerCode", "WorkerIdentity", "utcnow"]
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

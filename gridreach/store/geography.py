@@ -13,6 +13,8 @@ from gridreach.settings import LANGUAGES
 from gridreach.store._base import StoreBase
 from gridreach.views import GridView, GridWorkerView
 
+__all__ = ["GeographyMixin"]
+
 
 class GeographyMixin(StoreBase):
     def ensure_grid(

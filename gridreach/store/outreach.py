@@ -24,6 +24,8 @@ from gridreach.errors import NotFound, StorageError
 from gridreach.store._base import StoreBase, aware, aware_now
 from gridreach.views import AuditEntry, ContactAttemptView, ReceiptView
 
+__all__ = ["OutreachMixin"]
+
 CLAIM_LEASE = timedelta(minutes=5)
 ClaimState = Literal["claimed", "done", "busy"]
 

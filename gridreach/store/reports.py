@@ -10,6 +10,8 @@ from gridreach.db.models import Community, Grid, Household, Resident, Submission
 from gridreach.store._base import StoreBase
 from gridreach.views import GridSummary
 
+__all__ = ["ReportsMixin"]
+
 # best status wins when a resident has several submissions
 _STATUS_RANK = {"complete": 4, "partial": 3, "in_progress": 2, "abandoned": 1}
 _RISK_RANK = {"high": 3, "moderate": 2, "low": 1}

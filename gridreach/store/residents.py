@@ -15,6 +15,8 @@ from gridreach.settings import LANGUAGES
 from gridreach.store._base import StoreBase
 from gridreach.views import NewResident, ResidentView
 
+__all__ = ["ResidentsMixin"]
+
 ALL_CHANNELS = "all"
 
 

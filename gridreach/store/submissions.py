@@ -23,6 +23,8 @@ from gridreach.errors import NotFound, QuestionnaireVersionConflict
 from gridreach.store._base import StoreBase, aware, aware_now
 from gridreach.views import AnswerView, CampaignView, QuestionnaireView, SubmissionView
 
+__all__ = ["SubmissionsMixin"]
+
 CAMPAIGN_STATUSES = ("draft", "running", "paused", "finished")
 
 

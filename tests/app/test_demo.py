@@ -9,8 +9,8 @@ import pytest
 
 from gridreach.settings import Settings
 from gridreach.store import Store
-from gridreach_app.demo import run_demo
 from gridreach_app.model import PROJECT_ROOT
+from gridreach_demo.screening import run_demo
 
 
 def test_demo_screens_through_rasa_and_prints_what_the_database_holds(

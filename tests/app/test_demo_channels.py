@@ -25,9 +25,9 @@ from sanic import Sanic
 from gridreach.settings import Settings
 from gridreach.store import Store
 from gridreach_app.cli import build_parser
-from gridreach_app.demo import Scenario
-from gridreach_app.demo_channels import ChannelRun, Sizes, check_channel, run_channels
 from gridreach_app.model import PROJECT_ROOT
+from gridreach_demo.channels import ChannelRun, Sizes, check_channel, run_channels
+from gridreach_demo.screening import Scenario
 
 Sanic.test_mode = True
 
@@ -68,8 +68,8 @@ def test_demo_runs_a_grid_over_telegram_and_wechat_and_prints_what_the_database_
         "import asyncio, sys\n"
         "from pathlib import Path\n"
         "from gridreach.settings import Settings\n"
-        "from gridreach_app.demo import run_demo\n"
-        "from gridreach_app.demo_channels import Sizes\n"
+        "from gridreach_demo.screening import run_demo\n"
+        "from gridreach_demo.channels import Sizes\n"
         f"settings = Settings(home=Path({str(settings.home)!r}), database_url={db_url!r}, "
         f"model_dir=Path({str(settings.model_dir)!r}))\n"
         f"sizes = Sizes(telegram=4, wechat=4, calls={calls}, fast=True, tts_cache=Path({str(cache)!r}))\n"
@@ -134,7 +134,7 @@ def test_demo_runs_a_grid_over_telegram_and_wechat_and_prints_what_the_database_
 def test_without_the_fakes_the_channels_part_says_so_and_changes_nothing(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("gridreach_app.demo_channels.PROJECT_ROOT", tmp_path)  # a checkout without tests/
+    monkeypatch.setattr("gridreach_demo.channels.PROJECT_ROOT", tmp_path)  # a checkout without tests/
     said: list[str] = []
     settings = Settings(home=tmp_path / "home", database_url="sqlite://", model_dir=tmp_path)
     assert asyncio.run(run_channels(store, None, settings, "G02", Sizes(), out=said.append)) is True  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from campaigns import QUESTIONNAIRE_DIR, engine, load_directory, take_turn
-from gridreach_app.demo import assign, load_scenarios
+from gridreach_demo.screening import assign, load_scenarios
 
 QUESTIONNAIRE_ID, SCENARIOS = load_scenarios()
 Q = load_directory(QUESTIONNAIRE_DIR)[QUESTIONNAIRE_ID]

@@ -34,10 +34,10 @@ from gridreach_app.channels_config import load_channels
 from gridreach_app.cli import main
 from gridreach_app.model import PROJECT_ROOT
 from gridreach_app.model import model_path as current_model
+from gridreach_fakes.telegram import FakeTelegram
+from gridreach_fakes.wechat import FakeWeChat
+from gridreach_fakes.wecom import FakeWeCom
 from tests.conftest import BACKENDS, empty_database
-from tests.fakes.telegram import FakeTelegram
-from tests.fakes.wechat import FakeWeChat
-from tests.fakes.wecom import FakeWeCom
 
 TG_TOKEN, TG_BOT, TG_SECRET = "123456:serve-TEST_token", "gridreach_serve_bot", "serve-secret_1"
 WX_TOKEN, WX_APP, WX_SECRET = "servetoken", "wxserve0123456789", "serve-app-secret"

@@ -13,8 +13,8 @@ import pytest
 
 from gridreach.store import Store
 from gridreach_app.cli import main
-from tests.fakes.telegram import FakeTelegram
-from tests.fakes.wecom import FakeWeCom
+from gridreach_fakes.telegram import FakeTelegram
+from gridreach_fakes.wecom import FakeWeCom
 
 GROUP_A, GROUP_B = -1001001, -1001002
 ROBOT_KEY = "robot-key-b3-0001"

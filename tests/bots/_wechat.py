@@ -12,7 +12,7 @@ from typing import Any
 from bots.wechat import OfficialAccount, OfficialAccountSettings
 from gridreach.dialogue import Dialogue, Reply
 from gridreach.store import Store
-from tests.fakes.wechat import FakeWeChat
+from gridreach_fakes.wechat import FakeWeChat
 from tests.support.sanic_server import ServedApp, new_app, serve_app
 
 TOKEN = "gridreachtoken"

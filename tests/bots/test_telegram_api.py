@@ -10,7 +10,7 @@ from bots.telegram.api import TelegramApi
 from bots.telegram.config import TelegramSettings
 from bots.telegram.errors import ChannelUnavailable, ChatMoved, RateLimited, RecipientGone, RequestRefused
 from gridreach.errors import ConfigError, GridReachError
-from tests.fakes.telegram import FakeTelegram
+from gridreach_fakes.telegram import FakeTelegram
 
 
 @pytest.fixture

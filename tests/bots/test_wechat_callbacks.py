@@ -9,6 +9,7 @@ import pytest
 
 from gridreach.dialogue import OnceOnly
 from gridreach.store import Store
+from gridreach_fakes.wechat import sha1_signature
 from tests.bots._wechat import (
     Account,
     Scripted,
@@ -17,7 +18,6 @@ from tests.bots._wechat import (
     openid,
     wait_for,
 )
-from tests.fakes.wechat import sha1_signature
 
 
 def bound(store: Store) -> str:

@@ -8,9 +8,9 @@ from typing import Any
 
 from bots.wechat import OfficialAccountSettings, WeChatInput
 from gridreach.dialogue import OnceOnly
+from gridreach_fakes.wechat import FakeWeChat
 from tests.bots._wechat import APP_ID, SECRET, TOKEN, new_resident, open_account, openid
 from tests.dialogs.conftest import Stack
-from tests.fakes.wechat import FakeWeChat
 from tests.support.sanic_server import new_app, serve_app
 
 

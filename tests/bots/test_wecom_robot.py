@@ -11,8 +11,8 @@ import pytest
 from bots.wechat import WeComAppChat, WeComRobot, WeComSettings, register_robot
 from gridreach.errors import ConfigError
 from gridreach.store import Store
+from gridreach_fakes.wecom import FakeWeCom
 from tests.bots._wechat import seed_grid
-from tests.fakes.wecom import FakeWeCom
 
 KEYS = {"fuxing-1": "key-aaaa-1111", "fuxing-2": "key-bbbb-2222", "fuxing-old": "key-revoked-0000"}
 

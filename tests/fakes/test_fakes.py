@@ -24,8 +24,8 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from tests.fakes.phone import HangUp, Keys, Phone, Say, Silence
-from tests.fakes.speech import (
+from gridreach_fakes.phone import HangUp, Keys, Phone, Say, Silence
+from gridreach_fakes.speech import (
     FRAME_BYTES,
     SpeechError,
     closest_text,
@@ -34,7 +34,7 @@ from tests.fakes.speech import (
     transcribe,
     ulaw_to_pcm16,
 )
-from tests.fakes.twilio import Callee, FakeTwilio, new_sid, sign
+from gridreach_fakes.twilio import Callee, FakeTwilio, new_sid, sign
 
 SID_LETTERS = set("0123456789abcdef")
 

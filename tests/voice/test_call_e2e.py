@@ -2,7 +2,7 @@
 core and action server → the database, with real Vosk Korean recognition of espeak-ng Korean speech and real
 pyttsx3 prompts. On SQLite and PostgreSQL (the dialogue stack of tests/dialogs/conftest.py, one per backend).
 
-The resident's phone speaks only Twilio's documented Media Streams messages (tests/fakes/phone.py) and answers
+The resident's phone speaks only Twilio's documented Media Streams messages (gridreach_fakes/phone.py) and answers
 each question after the bot's prompt has played (its marks echoed), at real-time pace as the bot paces its audio.
 A call lasts as long as its prompts take to say (a minute or more), so every scenario's call is placed at once
 (``calls``, once per backend) and each test then checks its own call: the server carries them side by side, as
@@ -24,11 +24,11 @@ import pytest
 
 from campaigns.loader import load_directory
 from gridreach_app.model import PROJECT_ROOT
+from gridreach_demo.voice_rig import CallRecord, VoiceRig, voice_rig
+from gridreach_fakes.phone import HangUp, Keys, Say, Silence, Step
+from gridreach_fakes.speech import closest_text
+from gridreach_fakes.twilio import Callee, sign
 from tests.dialogs.conftest import Stack, db_url, model_path, stack  # noqa: F401  (the shared dialogue stack)
-from tests.fakes.phone import HangUp, Keys, Say, Silence, Step
-from tests.fakes.speech import closest_text
-from tests.fakes.twilio import Callee, sign
-from tests.support.voice_rig import CallRecord, VoiceRig, voice_rig
 
 pytestmark = [pytest.mark.rasa, pytest.mark.timeout(900)]
 

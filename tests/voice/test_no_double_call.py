@@ -1,7 +1,7 @@
 """A resident is phoned once: a create whose reply was lost is looked up and adopted, never placed again blindly,
 and a second call inside GRIDREACH_CALL_MIN_INTERVAL is refused from the database (any process, any restart).
 
-Everything runs against the loopback fake Twilio (tests/fakes/twilio.py), which makes the call and then loses the
+Everything runs against the loopback fake Twilio (gridreach_fakes/twilio.py), which makes the call and then loses the
 reply (timeout, reset connection, 500) and answers the Calls list with the documented filters.
 """
 
@@ -19,7 +19,7 @@ from twilio.base.exceptions import TwilioException
 
 from gridreach.store import Store
 from gridreach_app.action_server import free_port
-from tests.fakes.twilio import Callee, FakeTwilio
+from gridreach_fakes.twilio import Callee, FakeTwilio
 from tests.voice.call_kit import (
     ACCOUNT_SID,
     AUTH_TOKEN,

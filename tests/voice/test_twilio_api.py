@@ -75,7 +75,7 @@ def _handler(api: CallsApi) -> type[BaseHTTPRequestHandler]:
             else:
                 self._reply(404, {"code": 20404, "message": "not found", "status": 404})
 
-        def do_GET(self) -> None:  # the Calls list, filtered by To and From (the full filter is in tests/fakes)
+        def do_GET(self) -> None:  # the Calls list, filtered by To and From (the full filter is in gridreach_fakes)
             path, _, query = self.path.partition("?")
             params = parse_qs(query)
             api.lists.append(params)

@@ -1,20 +1,19 @@
 """``gridreach demo``, second part: one grid's notice and screening over the chat connectors and the voice caller.
 
-Against loopback fakes the demo starts itself (``tests/fakes`` of a repository clone: Telegram Bot API, WeChat
+Against loopback fakes the demo starts itself (``gridreach_fakes`` of a repository clone: Telegram Bot API, WeChat
 Official Account, WeCom, Twilio): on Telegram the grid worker binds a group, sends a notice with a 收到 button and
 starts the screening; residents open the group's deep link, bind by sharing their contact and answer (buttons and
 typed answers). On WeChat residents follow the Official Account, bind with phone + a one-time code from the grid
 worker, reply 收到 to the notice the grid's WeCom robot group got, tap the screening menu and answer (safe mode).
-Then a few calls by the voice caller (``gridreach_app.demo_voice``). Everything runs through the real connectors,
+Then a few calls by the voice caller (``gridreach_demo.voice``). Everything runs through the real connectors,
 the real Rasa core and action server, into the database; what each channel did is printed and checked against the
-database. Residents reply from the scripts of ``demo_scripts.yml``; nothing personal is printed, only counts.
+database. Residents reply from the scripts of ``scripts.yml``; nothing personal is printed, only counts.
 """
 
 from __future__ import annotations
 
 import importlib
 import socket
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -28,9 +27,8 @@ from sanic import Blueprint, Sanic
 from gridreach.dialogue import Dialogue
 from gridreach.store import Store
 from gridreach.views import ResidentView
-from gridreach_app.demo import Scenario, assign, check_grid, load_scenarios
-from gridreach_app.model import PROJECT_ROOT
 from gridreach_app.report import format_summary
+from gridreach_demo.screening import Scenario, assign, check_grid, load_scenarios
 
 __all__ = ["ChannelRun", "Served", "Sizes", "check_channel", "import_fakes", "run_channels", "serve"]
 
@@ -68,25 +66,13 @@ class ChannelRun:
 
 # ---- the fakes ----------------------------------------------------------------------------------------------------
 def import_fakes(*names: str) -> dict[str, ModuleType] | str:
-    """The loopback fakes (``tests.fakes.<name>``) of this repository clone, or why they cannot be had.
-
-    The console script does not put the project root on ``sys.path``: when ``tests/fakes`` is there beside the
-    packages, the root is appended (after everything else, so nothing installed is shadowed).
-    """
-    fakes_dir = PROJECT_ROOT / "tests" / "fakes"
-    if not (fakes_dir / "__init__.py").is_file():
-        return f"the loopback fakes ({fakes_dir}) are not here: a repository clone is needed"
-    if str(PROJECT_ROOT) not in sys.path:
-        sys.path.append(str(PROJECT_ROOT))
+    """The loopback fakes (``gridreach_fakes.<name>``), or why they cannot be had (a package built without them)."""
     found: dict[str, ModuleType] = {}
     for name in names:
         try:
-            module = importlib.import_module(f"tests.fakes.{name}")
+            found[name] = importlib.import_module(f"gridreach_fakes.{name}")
         except ImportError as exc:
-            return f"the loopback fake tests.fakes.{name} cannot be imported ({exc})"
-        if Path(str(getattr(module, "__file__", ""))).resolve().parent != fakes_dir.resolve():
-            return f"another package named 'tests' is installed and hides {fakes_dir}"
-        found[name] = module
+            return f"the loopback fake gridreach_fakes.{name} cannot be imported ({exc})"
     return found
 
 
@@ -194,8 +180,8 @@ async def run_channels(store: Store, dialogue: Dialogue, settings: Any, grid: st
     if isinstance(fakes, str):
         out(f"\nChannels part skipped: {fakes}. (It needs a clone of the repository; the part above ran.)")
         return True
-    from gridreach_app.demo_telegram import TelegramPart
-    from gridreach_app.demo_wechat import WeChatPart
+    from gridreach_demo.telegram import TelegramPart
+    from gridreach_demo.wechat import WeChatPart
 
     worker = store.grid_worker_for(grid)
     residents = store.residents_in_grid(grid)
@@ -233,7 +219,7 @@ async def run_channels(store: Store, dialogue: Dialogue, settings: Any, grid: st
             wc.close()
     runs = [telegram, wechat]
     if sizes.calls > 0:
-        from gridreach_app.demo_voice import run_calls
+        from gridreach_demo.voice import run_calls
 
         try:
             voice = await run_calls(store, dialogue, settings, residents, taken, sizes, started.campaign_id,
@@ -268,7 +254,7 @@ async def run_channels(store: Store, dialogue: Dialogue, settings: Any, grid: st
 
 
 def _check_calls(store: Store, run: ChannelRun) -> list[str]:
-    from gridreach_app.demo_voice import call_outcomes
+    from gridreach_demo.voice import call_outcomes
 
     got = call_outcomes(store, run)
     if got != run.outcomes:

@@ -31,7 +31,7 @@ from typing import Any
 from websockets.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from tests.fakes.speech import FRAME_BYTES, ULAW_SILENCE, speak
+from gridreach_fakes.speech import FRAME_BYTES, ULAW_SILENCE, speak
 
 __all__ = [
     "BotTurn",

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from typing import Any
 
-from tests.fakes.wechat import LoopbackServer
+from gridreach_fakes.wechat import LoopbackServer
 
 __all__ = ["FakeWeCom"]
 

@@ -1,7 +1,7 @@
 """The demo's Telegram part: the grid worker and residents of one grid, as Telegram users of a fake Bot API.
 
 The connector (``bots.telegram``: webhook with its secret token, paced sender, outbox) runs on this event loop
-over the app's dialogue; the fake Telegram (``tests.fakes.telegram``) runs in its own thread and POSTs each update
+over the app's dialogue; the fake Telegram (``gridreach_fakes.telegram``) runs in its own thread and POSTs each update
 to the webhook, as Telegram does. People act from worker threads (a fake's call returns once our webhook answered).
 
 The grid worker shares their contact (known by phone: a grid worker), binds a group (``/bind``), sends a notice
@@ -34,7 +34,7 @@ from bots.telegram.runtime import TelegramRuntime
 from gridreach.dialogue import Dialogue
 from gridreach.store import Store
 from gridreach.views import GridWorkerView, ResidentView
-from gridreach_app.demo_channels import ChannelRun
+from gridreach_demo.channels import ChannelRun
 
 __all__ = ["NOTICE", "Started", "TelegramPart"]
 

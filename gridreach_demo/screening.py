@@ -1,6 +1,6 @@
 """``gridreach demo``: screen one sample grid end to end through the real Rasa core and action server.
 
-Residents reply from scripted answers (``demo_scripts.yml``) in their own language, good answers and bad ones;
+Residents reply from scripted answers (``scripts.yml``) in their own language, good answers and bad ones;
 then the per-grid completion and risk counts are read back from the database and checked against what the
 scripts must have produced.
 """
@@ -28,11 +28,11 @@ from gridreach_app.runtime import open_runtime
 from gridreach_app.sample import load_sample
 
 if TYPE_CHECKING:
-    from gridreach_app.demo_channels import Sizes
+    from gridreach_demo.channels import Sizes
 
 __all__ = ["Scenario", "assign", "check_grid", "load_scenarios", "run_demo"]
 
-SCRIPTS = Path(__file__).with_name("demo_scripts.yml")
+SCRIPTS = Path(__file__).with_name("scripts.yml")
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ async def _converse(dialogue: Dialogue, resident: ResidentView, questionnaire: s
 async def run_demo(settings: Settings, grid: str = "G01", limit: int | None = None, concurrency: int = 8,
                    channels: Sizes | None = None, channels_grid: str = "G02") -> int:
     """Screen ``grid`` by script through the Rasa core; then, with ``channels``, run ``channels_grid``'s notice and
-    screening over the Telegram and WeChat connectors and the voice caller (``gridreach_app.demo_channels``)."""
+    screening over the Telegram and WeChat connectors and the voice caller (``gridreach_demo.channels``)."""
     questionnaire, scenarios = load_scenarios()
     async with open_runtime(settings, keep_conversations=False) as rt:
         print(load_sample(rt.store))
@@ -122,7 +122,7 @@ async def run_demo(settings: Settings, grid: str = "G01", limit: int | None = No
         print(format_summary(rows))
         ok = check_grid(rows, grid, plan)
         if channels is not None:
-            from gridreach_app.demo_channels import run_channels
+            from gridreach_demo.channels import run_channels
 
             ok = await run_channels(rt.store, rt.dialogue, settings, channels_grid, channels) and ok
         print("\nNext: talk to the bot yourself as a resident, answers stored:  .venv/bin/gridreach chat")

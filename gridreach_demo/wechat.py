@@ -1,5 +1,5 @@
 """The demo's WeChat part: residents of the grid on a fake WeChat Official Account (safe mode), and the grid's
-WeCom group robot, against ``tests.fakes.wechat`` / ``tests.fakes.wecom`` on 127.0.0.1.
+WeCom group robot, against ``gridreach_fakes.wechat`` / ``gridreach_fakes.wecom`` on 127.0.0.1.
 
 The grid's WeCom robot group gets the grid worker's notice (through the outbox, paced). Each resident follows the
 account, binds with their phone and the one-time code the grid worker got from the bot, some reply 收到 (a receipt
@@ -26,8 +26,8 @@ from bots.wechat import OfficialAccount, OfficialAccountSettings, WeComRobot, We
 from gridreach.dialogue import Dialogue
 from gridreach.store import Store
 from gridreach.views import GridWorkerView, ResidentView
-from gridreach_app.demo_channels import ChannelRun
-from gridreach_app.demo_telegram import Started
+from gridreach_demo.channels import ChannelRun
+from gridreach_demo.telegram import Started
 
 __all__ = ["WeChatPart"]
 

