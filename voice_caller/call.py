@@ -24,6 +24,7 @@ from typing import Any
 
 from campaigns.phrases import phrase
 from campaigns.triggers import start_message
+from gridreach.dialogue import Dialogue, Reply
 from gridreach.errors import GridReachError
 from gridreach.identity import resident_sender_id
 from gridreach.store import Store
@@ -34,7 +35,6 @@ from voice_caller.playback import Playback, StreamClosed
 from voice_caller.ports import (
     CallContext,
     CallResult,
-    DialogueLike,
     HeardLike,
     ListenerFactory,
     ListenerLike,
@@ -69,7 +69,7 @@ class CallSession:
         *,
         settings: VoiceSettings,
         store: Store,
-        dialogue: DialogueLike,
+        dialogue: Dialogue,
         speaker: SpeakerLike,
         listeners: ListenerFactory,
         telephony: Telephony,
@@ -170,7 +170,7 @@ class CallSession:
                     log.error("call %s: a record was not written (%s)", self.ctx.call_sid, type(failed).__name__)
             await asyncio.to_thread(self._finish)  # runs to its end even if this task is cancelled meanwhile
 
-    async def _turn(self, text: str, metadata: dict[str, Any]) -> list[Any]:
+    async def _turn(self, text: str, metadata: dict[str, Any]) -> list[Reply]:
         """One message to the dialogue (retried once if the core failed: the message id makes it safe)."""
         if self._gone.is_set():
             raise _HungUp

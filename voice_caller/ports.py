@@ -1,5 +1,6 @@
 """What a call session is given and what it gives back: small protocols, so that ``voice_caller`` needs neither
-the Rasa core (``gridreach_app``) nor a particular recogniser or synthesiser to be tested."""
+the Rasa core (``gridreach_app``) nor a particular recogniser or synthesiser to be tested. The dialogue is the one
+port of every channel, ``gridreach.dialogue.Dialogue``."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from gridreach.dialogue import Reply
 from gridreach.views import ResidentView
 
 __all__ = [
     "CallContext",
     "CallResult",
-    "DialogueLike",
     "HeardLike",
     "ListenerFactory",
     "ListenerLike",
@@ -20,12 +21,6 @@ __all__ = [
     "Telephony",
     "split_replies",
 ]
-
-
-class DialogueLike(Protocol):
-    async def handle(
-        self, sender_id: str, text: str, channel: str, metadata: dict[str, Any] | None = None
-    ) -> list[Any]: ...
 
 
 class HeardLike(Protocol):
@@ -85,16 +80,18 @@ class CallResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def split_replies(replies: list[Any]) -> tuple[list[str], Mapping[str, Any] | None, Mapping[str, Any] | None, list[Any]]:
+def split_replies(
+    replies: list[Reply],
+) -> tuple[list[str], Mapping[str, Any] | None, Mapping[str, Any] | None, list[Reply]]:
     """Texts to say up to the first hand-over (or all), the last expect payload, the hand-over, what follows it."""
     texts: list[str] = []
     expect: Mapping[str, Any] | None = None
     for i, reply in enumerate(replies):
-        custom = getattr(reply, "custom", None) or {}
+        custom = reply.custom or {}
         if isinstance(custom.get("handoff"), Mapping):
             return texts, None, custom["handoff"], replies[i + 1 :]
         if isinstance(custom.get("expect"), Mapping):
             expect = custom["expect"]
-        elif getattr(reply, "text", None):
-            texts.append(str(reply.text))
+        elif reply.text:
+            texts.append(reply.text)
     return texts, expect, None, []

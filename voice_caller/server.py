@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl
 from aiohttp import WSCloseCode, WSMsgType, web
 from multidict import MultiDict
 
+from gridreach.dialogue import Dialogue
 from gridreach.errors import GridReachError
 from gridreach.store import Store
 from gridreach.views import ContactAttemptView
@@ -38,7 +39,7 @@ from voice_caller.call import CallSession
 from voice_caller.config import VoiceSettings
 from voice_caller.errors import SignatureError
 from voice_caller.media_stream import Connected, Malformed, Start, Stop, parse
-from voice_caller.ports import CallContext, CallResult, DialogueLike, ListenerFactory, SpeakerLike, Telephony
+from voice_caller.ports import CallContext, CallResult, ListenerFactory, SpeakerLike, Telephony
 from voice_caller.signature import SIGNATURE_HEADER, SignatureChecker
 from voice_caller.twilio_api import connect_stream_twiml, hangup_twiml
 
@@ -67,11 +68,10 @@ class VoiceServer:
         settings: VoiceSettings,
         store: Store,
         *,
-        dialogue: DialogueLike,
+        dialogue: Dialogue,
         speaker: SpeakerLike,
         listeners: ListenerFactory,
-        telephony: Telephony,
-    ) -> None:
+        telephony: Telephony) -> None:
         self.settings, self.store = settings, store
         self.dialogue, self.speaker, self.listeners, self.telephony = dialogue, speaker, listeners, telephony
         self.checker = SignatureChecker(settings)

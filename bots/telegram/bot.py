@@ -1,9 +1,10 @@
 """The channel-neutral core of the Telegram connector: one Bot API Update in, the right thing done.
 
 ``TelegramBot.handle_update(update)`` is the same whether the update came by webhook or by polling, under
-``rasa run`` or in the app's embedded runtime. Each update is claimed (``Store.claim_inbound``) with a lease: a
-handled update's redelivery changes nothing; when handling fails the claim is released for the redelivery, and
-the claim of a process killed mid-update expires after ``claim_lease``. A retried update does each side effect
+``rasa run`` or in the app's embedded runtime. Each update is claimed (``gridreach.dialogue.claimed``, the claim
+``OnceOnly`` takes of each dialogue turn) with a lease: a handled update's redelivery changes nothing; when handling
+fails the claim is released for the redelivery, and the claim of a process killed mid-update expires after
+``claim_lease``. A retried update does each side effect
 once (``bots.telegram.journal``): messages, callback answers, edits, the dialogue turn, a redeemed code. The
 database is always called off the event loop (``asyncio.to_thread``): that loop serves every webhook.
 
@@ -24,12 +25,11 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from bots.telegram.config import TelegramSettings
-from bots.telegram.dialogue import DialoguePort, ReplyLike
 from bots.telegram.errors import ChannelError
 from bots.telegram.journal import UpdateJournal, once, step_name
 from bots.telegram.sender import CHANNEL, Sender
@@ -40,6 +40,7 @@ from campaigns import QUESTIONNAIRE_DIR, Questionnaire
 from campaigns.registry import load_and_register
 from campaigns.triggers import start_message
 from gridreach.bounded import BoundedDict
+from gridreach.dialogue import Dialogue, Reply, claimed, typed
 from gridreach.errors import NotFound
 from gridreach.phones import normalize_phone
 from gridreach.store import Store
@@ -66,23 +67,15 @@ def _none(_: Any) -> None:
     return None
 
 
-@dataclass(frozen=True)
-class _Recorded:
-    """A dialogue reply as recorded for a retried update."""
-
-    text: str | None = None
-    buttons: tuple[dict[str, Any], ...] = ()
-    custom: dict[str, Any] = field(default_factory=dict)
-
-
-def _encode_replies(replies: Sequence[ReplyLike]) -> list[dict[str, Any]]:
+def _encode_replies(replies: Sequence[Reply]) -> list[dict[str, Any]]:
     """As JSON (a date or another non-JSON value in a payload becomes its text, as the channel shows it)."""
     raw = [{"text": r.text, "buttons": list(r.buttons), "custom": dict(r.custom or {})} for r in replies]
     return list(json.loads(json.dumps(raw, ensure_ascii=False, default=str)))
 
 
-def _decode_replies(stored: Any) -> list[ReplyLike]:
-    return [_Recorded(r.get("text"), tuple(r.get("buttons") or ()), dict(r.get("custom") or {})) for r in stored]
+def _decode_replies(stored: Any) -> list[Reply]:
+    """The replies as recorded for a retried update."""
+    return [Reply(r.get("text"), tuple(r.get("buttons") or ()), dict(r.get("custom") or {})) for r in stored]
 
 
 @dataclass(frozen=True)
@@ -96,7 +89,7 @@ class _Asked:
 class TelegramBot:
     """Routes updates: group commands, private binding and deep links, answers, buttons, the unexpected."""
 
-    def __init__(self, store: Store, dialogue: DialoguePort, sender: Sender, settings: TelegramSettings,
+    def __init__(self, store: Store, dialogue: Dialogue, sender: Sender, settings: TelegramSettings,
                  questionnaires: Callable[[], Mapping[str, Questionnaire]] | None = None) -> None:
         self.store, self.dialogue, self.sender, self.settings = store, dialogue, sender, settings
         self.api = sender.api
@@ -118,24 +111,17 @@ class TelegramBot:
             return
         key = f"{self._bot_id}:{incoming.update_id}"
         # the database is called off the event loop: under `rasa run` that loop serves every conversation
-        lease = timedelta(seconds=self.settings.claim_lease)
-        state = await asyncio.to_thread(self.store.claim_inbound, CLAIMS, key, lease)
-        if state == "done":
-            return
-        if state == "busy":
-            raise UpdateBusy(f"update {incoming.update_id} is being handled by another process; deliver it later")
-        token = None
-        try:
+        async with claimed(self.store, CLAIMS, key, timedelta(seconds=self.settings.claim_lease)) as state:
+            if state == "done":
+                return
+            if state == "busy":
+                raise UpdateBusy(f"update {incoming.update_id} is being handled by another process; deliver it later")
             journal = await UpdateJournal.load(self.store, CLAIMS, key)
             token = journal.activate()
-            await self._route(incoming)
-        except BaseException:
-            await asyncio.shield(asyncio.to_thread(self.store.release_message, CLAIMS, key))
-            raise
-        finally:
-            if token is not None:
+            try:
+                await self._route(incoming)
+            finally:
                 UpdateJournal.deactivate(token)
-        await asyncio.to_thread(self.store.finish_message, CLAIMS, key)
 
     async def _route(self, inc: Incoming) -> None:
         if inc.kind == "member":
@@ -186,8 +172,8 @@ class TelegramBot:
                 await self.sender.send_now(inc.chat_id, text("code_need_phone", lang))
             else:
                 await self._ask_bind(inc.chat_id, lang)
-        else:
-            await self._turn(inc, inc.text, {})
+        else:  # typed text: a typed "/intent{...}" stays text (commands were taken above)
+            await self._turn(inc, typed(inc.text), {})
 
     async def _command(self, inc: Incoming, command: str, args: str, resident: ResidentView | None,
                        lang: str) -> None:
@@ -357,7 +343,7 @@ class TelegramBot:
         except ChannelError as exc:  # the spinner stops by itself; the answer was taken already
             log.info("telegram: callback answer failed: %s", type(exc).__name__)
 
-    async def _render(self, inc: Incoming, replies: Sequence[ReplyLike]) -> None:
+    async def _render(self, inc: Incoming, replies: Sequence[Reply]) -> None:
         """Send the dialogue's replies; an ``expect`` with options becomes buttons under the last text."""
         chat_id = inc.chat_id
         out: list[list[Any]] = []

@@ -6,8 +6,9 @@ reads anything of the body (403 and nothing changes when wrong or missing), read
 failure while handling answers 500 so that Telegram delivers the update again, and an update another process is
 still handling answers 503 (delivered again later).
 
-Under ``rasa run`` the core's dialogue forwards each person's message to Rasa (``on_new_message``) and collects the
-replies; the app's embedded runtime passes its own dialogue instead, so the core is the same in both.
+Under ``rasa run`` the core's dialogue is ``bots.rasa_adapter.rasa_dialogue`` (Rasa's ``on_new_message``, each
+delivery answered once); the app's embedded runtime passes its own (also ``OnceOnly``), so the core is the same in
+both.
 """
 
 from __future__ import annotations
@@ -15,51 +16,28 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bots.rasa_adapter import OnNewMessage, rasa_dialogue
 from bots.telegram.config import TelegramSettings
-from bots.telegram.dialogue import DialoguePort
 from bots.telegram.runtime import TelegramRuntime
 from bots.telegram.texts import text
 from bots.telegram.updates import MalformedUpdate, UpdateBusy
+from gridreach.dialogue import Dialogue
 from gridreach.http_body import read_capped
 from gridreach.settings import Settings
 from gridreach.store import Store
 
-__all__ = ["BotReply", "RasaDialogue", "TelegramInput", "TelegramOutput", "webhook_blueprint"]
+__all__ = ["TelegramInput", "TelegramOutput", "webhook_blueprint"]
 
 log = logging.getLogger(__name__)
 NAME = "telegram_gridreach"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-@dataclass(frozen=True)
-class BotReply:
-    text: str | None = None
-    buttons: tuple[dict[str, Any], ...] = ()
-    custom: dict[str, Any] = field(default_factory=dict)
-
-
-class RasaDialogue:
-    """The dialogue port over Rasa's ``on_new_message`` (the agent of ``rasa run``)."""
-
-    def __init__(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        self.on_new_message = on_new_message
-
-    async def handle(self, sender_id: str, text: str, channel: str,
-                     metadata: dict[str, Any] | None = None) -> list[BotReply]:
-        collector = CollectingOutputChannel()
-        meta = {"channel": channel, **(metadata or {})}
-        await self.on_new_message(UserMessage(text, collector, sender_id, input_channel=channel, metadata=meta))
-        return [BotReply(m.get("text"), tuple(m.get("buttons") or ()), dict(m.get("custom") or {}))
-                for m in collector.messages]
 
 
 def webhook_blueprint(runtime: TelegramRuntime, name: str = NAME) -> Blueprint:
@@ -135,7 +113,7 @@ class TelegramOutput(OutputChannel):
 class TelegramInput(InputChannel):
     """The Telegram channel; ``dialogue`` given (the app's embedded one) or made from Rasa's handler."""
 
-    def __init__(self, settings: TelegramSettings, store: Store, dialogue: DialoguePort | None = None) -> None:
+    def __init__(self, settings: TelegramSettings, store: Store, dialogue: Dialogue | None = None) -> None:
         self.settings, self.store, self.dialogue = settings, store, dialogue
         self.runtime: TelegramRuntime | None = None
 
@@ -149,8 +127,8 @@ class TelegramInput(InputChannel):
         settings = TelegramSettings.from_mapping(credentials or {})
         return cls(settings, Store.from_url(Settings.from_env().database_url))
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        dialogue = self.dialogue if self.dialogue is not None else RasaDialogue(on_new_message)
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        dialogue = self.dialogue if self.dialogue is not None else rasa_dialogue(on_new_message, self.store)
         self.runtime = TelegramRuntime(self.settings, self.store, dialogue)
         return webhook_blueprint(self.runtime)
 

@@ -13,17 +13,17 @@ from bots.pacing import Pacer
 from bots.telegram.api import TelegramApi
 from bots.telegram.bot import TelegramBot
 from bots.telegram.config import TelegramSettings
-from bots.telegram.dialogue import DialoguePort
 from bots.telegram.poller import TelegramPoller
 from bots.telegram.sender import Sender
 from campaigns.questionnaire import Questionnaire
+from gridreach.dialogue import Dialogue
 from gridreach.store import Store
 
 __all__ = ["TelegramRuntime"]
 
 
 class TelegramRuntime:
-    def __init__(self, settings: TelegramSettings, store: Store, dialogue: DialoguePort,
+    def __init__(self, settings: TelegramSettings, store: Store, dialogue: Dialogue,
                  pacer: Pacer | None = None,
                  questionnaires: Callable[[], Mapping[str, Questionnaire]] | None = None) -> None:
         self.settings, self.store = settings, store

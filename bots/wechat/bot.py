@@ -30,7 +30,7 @@ from bots.wechat.turns import TurnKeeper
 from bots.wechat.vendor import Inbound
 from campaigns.triggers import start_message
 from gridreach.bounded import BoundedDict
-from gridreach.dialogue import Dialogue
+from gridreach.dialogue import Dialogue, claimed, typed
 from gridreach.errors import GridReachError
 from gridreach.store import Store
 from gridreach.views import ResidentView
@@ -99,19 +99,14 @@ class OfficialAccountBot:
             receipt = await asyncio.to_thread(self._receipt, inbound, resident, text)
             if receipt is not None:
                 return receipt
-        return await self._converse(inbound, text, choices)
+        return await self._converse(inbound, typed(text), choices)  # a typed "/intent{...}" stays text
 
     async def _bind(self, inbound: Inbound, request: BindRequest, language: str | None) -> Outcome:
         """Once per message (a redelivery says nothing); the claim is released when binding fails to run."""
-        key = f"bind:{inbound.dedupe_key}"
-        if not await asyncio.to_thread(self.store.claim_message, CHANNEL, key):
-            return Outcome(inbound.openid, None)
-        try:
+        async with claimed(self.store, CHANNEL, f"bind:{inbound.dedupe_key}") as state:
+            if state != "claimed":
+                return Outcome(inbound.openid, None)
             result = await asyncio.to_thread(self.binder.bind, inbound.openid, request)
-        except BaseException:
-            await asyncio.to_thread(self.store.release_message, CHANNEL, key)
-            raise
-        await asyncio.to_thread(self.store.finish_message, CHANNEL, key)
         bound = result.resident  # the name only once the binding is done
         return self._say(inbound, result.reason, bound.language if bound else language,
                          name=bound.name if bound else "", phone=result.masked_phone)

@@ -17,26 +17,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint
 
+from bots.rasa_adapter import OnNewMessage, rasa_dialogue
 from bots.wechat.bot import CHANNEL, OfficialAccountBot
 from bots.wechat.config import OfficialAccountSettings
 from bots.wechat.ports import CustomerService
 from bots.wechat.service import ServiceSender
 from bots.wechat.vendor import CallbackCodec, OfficialAccountAPI
 from bots.wechat.webhook import webhook_blueprint
-from gridreach.dialogue import Dialogue, OnceOnly, Reply
+from gridreach.dialogue import Dialogue
 from gridreach.errors import ConfigError
 from gridreach.identity import parse_sender_id
 from gridreach.settings import Settings
 from gridreach.store import Store
 
-__all__ = ["OfficialAccount", "RasaHandler", "WeChatInput", "WeChatOutput", "check_mode"]
+__all__ = ["OfficialAccount", "WeChatInput", "WeChatOutput", "check_mode"]
 
 log = logging.getLogger(__name__)
 
@@ -73,20 +73,6 @@ class OfficialAccount:
 
     def blueprint(self, name: str = "wechat_webhook") -> Blueprint:
         return webhook_blueprint(self.bot, self.codec, name)
-
-
-class RasaHandler:
-    """The dialogue port over Rasa's ``on_new_message`` (what an ``InputChannel`` is given)."""
-
-    def __init__(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        self.on_new_message = on_new_message
-
-    async def handle(self, sender_id: str, text: str, channel: str,
-                     metadata: dict[str, Any] | None = None) -> list[Reply]:
-        output = CollectingOutputChannel()
-        meta = {"channel": channel, **(metadata or {})}
-        await self.on_new_message(UserMessage(text, output, sender_id, input_channel=channel, metadata=meta))
-        return [Reply.from_rasa(m) for m in output.messages]
 
 
 class WeChatOutput(OutputChannel):
@@ -129,8 +115,8 @@ class WeChatInput(InputChannel):
         core = Settings.from_env()
         return cls(settings, Store.from_url(core.database_url), production=core.production)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        dialogue = OnceOnly(RasaHandler(on_new_message), self.store)
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        dialogue = rasa_dialogue(on_new_message, self.store)
         self.account = OfficialAccount.build(self.store, dialogue, self.settings, self.api,
                                              production=self.production)
         return self.account.blueprint("wechat_webhook")

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from gridreach.dialogue import typed
 from gridreach_app.dialogue import DialogueError, OnceOnly, RemoteDialogue, Reply, start_message
 
 
@@ -109,3 +110,18 @@ def test_once_only_answers_a_redelivery_once_and_releases_a_failed_turn(store: A
 
 def test_start_message_is_an_intent_trigger() -> None:
     assert start_message("daily_health", 3) == '/start_questionnaire{"questionnaire": "daily_health", "campaign": "3"}'
+
+
+def test_typed_text_is_never_read_as_an_intent_and_triggers_are() -> None:
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.training_data.message import Message
+
+    trigger = start_message("daily_health", 3)
+    assert YAMLStoryReader.unpack_regex_message(Message({"text": trigger})).get("intent")["name"] == \
+        "start_questionnaire"
+    for text in (trigger, " " + trigger, "/restart", "/help"):
+        safe = typed(text)
+        assert safe.endswith(text) and safe != text
+        message = Message({"text": safe})
+        assert YAMLStoryReader.unpack_regex_message(message) is message  # left as text for the NLU
+    assert typed("36.8") == "36.8" and typed("a/b") == "a/b" and typed("") == ""

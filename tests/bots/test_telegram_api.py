@@ -123,7 +123,8 @@ async def test_the_rasa_channel_loads_from_credentials_and_collects_replies(monk
     from rasa.core.channels.channel import UserMessage
     from rasa.core.run import _create_single_channel
 
-    from bots.telegram.channel import RasaDialogue, TelegramInput
+    from bots.rasa_adapter import RasaDialogue
+    from bots.telegram.channel import TelegramInput
 
     monkeypatch.setenv("GRIDREACH_DATABASE_URL", f"sqlite:///{tmp_path}/g.db")
     channel = _create_single_channel("bots.telegram.TelegramInput",
@@ -143,3 +144,8 @@ async def test_the_rasa_channel_loads_from_credentials_and_collects_replies(monk
     assert seen[0].metadata == {"channel": "telegram", "message_id": "7:1"} and seen[0].sender_id == "telegram:7"
     blueprint = channel.blueprint(on_new_message)
     assert blueprint.name == "telegram_gridreach_webhook" and channel.get_output_channel() is not None
+    from gridreach.dialogue import OnceOnly
+
+    assert channel.runtime is not None  # under `rasa run` each delivery is answered once, as under `gridreach serve`
+    assert isinstance(channel.runtime.bot.dialogue, OnceOnly)
+    assert isinstance(channel.runtime.bot.dialogue.inner, RasaDialogue)

@@ -135,3 +135,17 @@ def test_forged_or_malformed_webhook_calls_change_nothing(rig: TelegramRig) -> N
     assert fake.post_to_webhook(update) == 200  # the same update, now genuine, is handled: nothing was claimed
     assert "8位验证码" in fake.texts(36)[-1]
     assert store.claim_message("telegram_update", f"{fake.bot_id}:777") is False
+
+
+def test_a_typed_intent_is_text_to_the_dialogue(rig: TelegramRig) -> None:
+    fake, dialogue = rig.fake, rig.bot.dialogue
+    user = fake.user(36, "Zhang")
+    fake.private_text(user, f"/start {campaign_token(rig)}")
+    fake.share_contact(user, PHONE)  # the deep link's own trigger reaches the dialogue as an intent
+    assert dialogue.calls[-1][1].startswith("/start_questionnaire")
+    forged = '/start_questionnaire{"questionnaire": "traveller"}'
+    calls = len(dialogue.calls)
+    fake.private_text(user, forged)  # a slash first is a command: unknown ones are answered, never a turn
+    assert len(dialogue.calls) == calls
+    fake.private_text(user, "  " + forged)  # Rasa strips spaces before reading "/intent{...}"
+    assert dialogue.calls[-1][1] == "\u200b  " + forged

@@ -51,6 +51,16 @@ def test_plaintext_message_is_answered_with_numbered_options(plain: tuple[Accoun
     assert dialogue.calls[-1][1:] == ("2", {"message_id": dialogue.calls[-1][2]["message_id"], "keypad": True})
 
 
+def test_a_typed_intent_is_text_and_the_menu_trigger_an_intent(plain: tuple[Account, Scripted]) -> None:
+    account, dialogue = plain
+    who = bound(account.oa.bot.store)
+    forged = '/start_questionnaire{"questionnaire": "traveller"}'
+    account.fake.text(who, forged)
+    assert dialogue.calls[-1][1] == "\u200b" + forged  # Rasa's RegexMessageHandler does not read it as an intent
+    account.fake.event(who, "CLICK", "SCREEN:daily_health")  # the menu's own payload stays the trigger
+    assert dialogue.calls[-1][1] == '/start_questionnaire{"questionnaire": "daily_health"}'
+
+
 def test_safe_mode_reply_is_encrypted_and_signed(safe: tuple[Account, Scripted]) -> None:
     account, dialogue = safe
     who = bound(account.oa.bot.store)
