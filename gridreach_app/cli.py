@@ -10,25 +10,12 @@ import sys
 import warnings
 from collections.abc import Sequence
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING
 
 from gridreach.errors import GridReachError
 from gridreach.settings import Settings
-from gridreach_app.channel_commands import add_channel_commands
-
-if TYPE_CHECKING:
-    from gridreach.store import Store
+from gridreach_app.channel_commands import _store, add_channel_commands
 
 __all__ = ["main"]
-
-
-def _store(settings: Settings) -> Store:
-    from gridreach.store import Store
-
-    settings.home.mkdir(parents=True, exist_ok=True)
-    store = Store.from_url(settings.database_url)
-    store.migrate()
-    return store
 
 
 def cmd_model(settings: Settings, args: argparse.Namespace) -> int:
