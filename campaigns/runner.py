@@ -1,9 +1,14 @@
 """One turn of a questionnaire run: interruptions first, then the engine.
 
-Used by the Rasa form's validator (with the NLU's intent as ``hints``), the voice caller (keypad and recognised
-speech) and the conversation tests. An interruption that cannot be undone by the resident's next message (opting
-out, being put through to a person) needs evidence: an explicit phrase (``campaigns.interrupts``, as SMS STOP
-keywords work) acts at once; the classifier's guess alone is asked back first ("您是说以后不要再联系您了吗？").
+Every channel reaches it through the Rasa form's validator (``dialogs.actions.questionnaire``), which passes the
+NLU's parse as ``hints`` (intent, its confidence, entities) and, from the message metadata, what a phone line adds
+(``keypad``, the recogniser's ``asr_confidence``, ``no_input``): the voice caller does not call it, it sends that
+metadata with each turn. The answer corpus report (``gridreach_app.answer_report``, hints from the trained NLU) and
+the conversation tests (``campaigns.conversation_tests``) call it directly.
+
+An interruption that cannot be undone by the resident's next message (opting out, being put through to a person)
+needs evidence: an explicit phrase (``campaigns.interrupts``, as SMS STOP keywords work) acts at once; the
+classifier's guess alone is asked back first ("您是说以后不要再联系您了吗？").
 While a question is open, a reply that answers it is an answer, whatever the classifier guessed.
 """
 

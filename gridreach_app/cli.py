@@ -10,25 +10,12 @@ import sys
 import warnings
 from collections.abc import Sequence
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING
 
 from gridreach.errors import GridReachError
 from gridreach.settings import Settings
-from gridreach_app.channel_commands import add_channel_commands
-
-if TYPE_CHECKING:
-    from gridreach.store import Store
+from gridreach_app.channel_commands import _store, add_channel_commands
 
 __all__ = ["main"]
-
-
-def _store(settings: Settings) -> Store:
-    from gridreach.store import Store
-
-    settings.home.mkdir(parents=True, exist_ok=True)
-    store = Store.from_url(settings.database_url)
-    store.migrate()
-    return store
 
 
 def cmd_model(settings: Settings, args: argparse.Namespace) -> int:
@@ -175,6 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        # whoever read our output has gone (`gridreach groups | head`): stop quietly, as a command killed by
+        # SIGPIPE does; the rest of the output goes nowhere instead of failing again when Python flushes at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # 141, the shell's status for a command ended by SIGPIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     # Rasa's usage telemetry would try to reach the internet from every process we start: off unless asked for.
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -189,7 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_redaction()  # no message text, answer, phone number or token in any log line of any command
     try:
         settings = Settings.from_env()
-        return int(args.func(settings, args))
+        code = int(args.func(settings, args))
+        sys.stdout.flush()  # a closed pipe shows here, where main can catch it, not at interpreter exit
+        return code
     except GridReachError as exc:
         print(f"gridreach: {exc}", file=sys.stderr)
         return 2

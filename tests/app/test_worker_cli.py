@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -221,3 +223,21 @@ def test_a_bad_channel_setting_stops_the_command_naming_the_variable(
     assert main(["groups"]) == 2
     err = capsys.readouterr().err
     assert "GRIDREACH_TELEGRAM_TOKEN" in err and "not-a-token" not in err
+
+
+def test_groups_piped_into_head_ends_quietly(env: Store) -> None:
+    """`gridreach groups | head -1`: head leaves after one line; the rest of the listing (more than a pipe holds)
+    meets a closed pipe, and the command stops without a BrokenPipeError traceback."""
+    for i in range(120):  # ~100 KB of listing, long titles (3 bytes a character) keeping the binds few
+        env.bind_group("telegram", str(-1002000000 - i), "G01", f"{i:03d}" + "幸福小区居民群" * 39, "worker:1")
+    root = Path(__file__).resolve().parents[2]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    command = subprocess.Popen([sys.executable, "-m", "gridreach_app.cli", "groups"], cwd=root, env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    head = subprocess.run(["head", "-1"], stdin=command.stdout, capture_output=True, text=True, timeout=120)
+    assert command.stdout is not None and command.stderr is not None
+    command.stdout.close()
+    err = command.stderr.read().decode()
+    assert command.wait(timeout=120) == 141, err
+    assert head.stdout.split()[:2] == ["grid", "channel"]
+    assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err, err

@@ -19,6 +19,7 @@ import pytest
 from sanic import Sanic
 
 from tests.conftest import BACKENDS, empty_database
+from tests.support.grid import seed_one_grid
 
 Sanic.test_mode = True
 
@@ -33,7 +34,7 @@ def wechat_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     from gridreach_app.dialogue import EmbeddedDialogue
     from gridreach_app.model import PROJECT_ROOT, ensure_model
     from gridreach_app.model import model_path as current_model
-    from tests.dialogs.conftest import Stack, _seed
+    from tests.dialogs.conftest import Stack
 
     if not current_model(PROJECT_ROOT / "models").exists():  # training belongs to `make model`, not to a test
         pytest.fail("no trained model for the current inputs: run `make model` first")
@@ -42,7 +43,7 @@ def wechat_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         settings = Settings(home=tmp_path_factory.mktemp("wechat-home"), database_url=url)
         store = Store.from_url(url)
         store.migrate()
-        _seed(store)
+        seed_one_grid(store)
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, daemon=True)
         thread.start()

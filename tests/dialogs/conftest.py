@@ -24,6 +24,7 @@ from gridreach_app.action_server import ActionServer, free_port
 from gridreach_app.dialogue import EmbeddedDialogue, Reply, start_message
 from gridreach_app.model import PROJECT_ROOT, ensure_model
 from tests.conftest import BACKENDS, empty_database
+from tests.support.grid import seed_one_grid
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -76,11 +77,6 @@ class Stack:
         return self.sender(who)
 
 
-def _seed(store: Store) -> None:
-    store.ensure_grid("S01", "和平街道", "C01", "幸福社区", "T01", "测试网格")
-    store.add_grid_worker("T01", "王网格", "+8613800138000", "zh")
-
-
 @pytest.fixture(scope="session")
 def model_path() -> Path:
     return ensure_model(PROJECT_ROOT / "models", quiet=True)
@@ -93,7 +89,7 @@ def stack(db_url: str, model_path: Path, tmp_path_factory: pytest.TempPathFactor
     settings = Settings(home=home, database_url=db_url, log_level="DEBUG")
     store = Store.from_url(db_url)
     store.migrate()
-    _seed(store)
+    seed_one_grid(store)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()

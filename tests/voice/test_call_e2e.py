@@ -2,7 +2,7 @@
 core and action server → the database, with real Vosk Korean recognition of espeak-ng Korean speech and real
 pyttsx3 prompts. On SQLite and PostgreSQL (the dialogue stack of tests/dialogs/conftest.py, one per backend).
 
-The resident's phone speaks only Twilio's documented Media Streams messages (gridreach_fakes/phone.py) and answers
+The resident's phone speaks only Twilio's documented Media Streams messages (gridreach_fakes/phone/) and answers
 each question after the bot's prompt has played (its marks echoed), at real-time pace as the bot paces its audio.
 A call lasts as long as its prompts take to say (a minute or more), so every scenario's call is placed at once
 (``calls``, once per backend) and each test then checks its own call: the server carries them side by side, as

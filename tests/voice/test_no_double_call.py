@@ -1,7 +1,7 @@
 """A resident is phoned once: a create whose reply was lost is looked up and adopted, never placed again blindly,
 and a second call inside GRIDREACH_CALL_MIN_INTERVAL is refused from the database (any process, any restart).
 
-Everything runs against the loopback fake Twilio (gridreach_fakes/twilio.py), which makes the call and then loses the
+Everything runs against the loopback fake Twilio (gridreach_fakes/twilio/), which makes the call and then loses the
 reply (timeout, reset connection, 500) and answers the Calls list with the documented filters.
 """
 

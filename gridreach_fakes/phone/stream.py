@@ -1,19 +1,5 @@
-"""A resident's phone on a Twilio Media Stream: the client side of Twilio's documented websocket protocol.
-
-Written from Twilio's "Media Streams - WebSocket Messages" page, as Twilio behaves for ``<Connect><Stream>``
-(bidirectional): it sends ``connected``, ``start`` (streamSid ``MZ…``, accountSid, callSid, tracks ``["inbound"]``,
-customParameters, mediaFormat audio/x-mulaw 8000 Hz mono), then a ``media`` frame every 20 ms for the whole call
-(160 bytes of μ-law, base64; silence when the resident says nothing), ``dtmf`` for each key, and ``stop`` at the end.
-From the server it accepts ``media`` (queued and played at real-time pace), ``mark`` (echoed once the audio queued
-before it has played) and ``clear`` (drops queued audio and echoes the pending marks). Anything else, or a message
-for another stream, is a protocol error, recorded in ``Phone.errors``.
-
-A resident is a ``Script`` of steps: ``Say`` (espeak-ng speech), ``Keys``, ``Silence``, ``HangUp``. Each step waits
-until the bot has finished speaking (its queued audio has played and nothing new arrived for ``quiet`` seconds),
-unless it says ``barge_in``. With ``marks=True`` (a server that ends each prompt with a mark) a step also waits
-until ``step.prompts`` marks have been echoed since the previous step: a greeting followed by a question is two.
-``speed`` > 1 runs the audio clock that many times faster than real time.
-"""
+"""The phone itself: Twilio's side of a bidirectional Media Stream websocket, playing a resident's ``Script``
+(see the package docstring for the protocol)."""
 
 from __future__ import annotations
 
@@ -24,117 +10,17 @@ import json
 import secrets
 import time
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from gridreach_fakes.phone.script import BotTurn, HangUp, Keys, Say, Script, Silence, Sound, Step, StepResult
 from gridreach_fakes.speech import FRAME_BYTES, ULAW_SILENCE, speak
 
-__all__ = [
-    "BotTurn",
-    "HangUp",
-    "Keys",
-    "Phone",
-    "Say",
-    "Script",
-    "Silence",
-    "Sound",
-    "Step",
-    "StepResult",
-]
+__all__ = ["FRAME_SECONDS", "Phone"]
 
 FRAME_SECONDS = 0.02
-
-
-@dataclass(frozen=True)
-class Say:
-    """Speak ``text`` (espeak-ng, ``lang``); with ``barge_in`` start ``after`` seconds into the bot's prompt."""
-
-    text: str
-    lang: str = "ko"
-    barge_in: bool = False
-    after: float = 0.5
-    prompts: int = 1
-
-
-@dataclass(frozen=True)
-class Sound:
-    """Send this μ-law audio as the resident's answer (for prepared audio, e.g. in the benchmark)."""
-
-    ulaw: bytes
-    label: str = "sound"
-    barge_in: bool = False
-    after: float = 0.5
-    prompts: int = 1
-
-
-@dataclass(frozen=True)
-class Keys:
-    """Press keys (``dtmf`` events, ``gap`` seconds of audio time apart)."""
-
-    digits: str
-    gap: float = 0.2
-    barge_in: bool = False
-    after: float = 0.5
-    prompts: int = 1
-
-
-@dataclass(frozen=True)
-class Silence:
-    """Say nothing for ``seconds`` of audio time after the bot has finished."""
-
-    seconds: float
-    prompts: int = 1
-
-
-@dataclass(frozen=True)
-class HangUp:
-    """Hang up: after the bot has finished, or at once (mid-prompt) with ``now``."""
-
-    now: bool = False
-    prompts: int = 1
-
-
-Step = Say | Sound | Keys | Silence | HangUp
-Script = Sequence[Step]
-
-
-@dataclass
-class BotTurn:
-    """What the bot sent between two steps of the resident (μ-law as received, and what was actually played)."""
-
-    index: int
-    audio: bytearray = field(default_factory=bytearray)
-    played: bytearray = field(default_factory=bytearray)
-    marks: list[str] = field(default_factory=list)
-    cleared: int = 0
-    first_frame_at: float | None = None
-    last_frame_at: float | None = None
-    gaps: list[float] = field(default_factory=list)  # seconds the playback starved in the middle of a prompt
-
-    @property
-    def seconds(self) -> float:
-        return len(self.audio) / 8000
-
-
-@dataclass
-class StepResult:
-    """One step as it happened: when its audio ended, and the bot's first frame after that (the latency)."""
-
-    step: Step
-    started_at: float
-    ended_at: float | None = None
-    bot_reply_at: float | None = None
-    waited_out: bool = False  # the bot never finished (or never spoke) within turn_timeout
-
-    @property
-    def latency(self) -> float | None:
-        if self.ended_at is None or self.bot_reply_at is None:
-            return None
-        return self.bot_reply_at - self.ended_at
 
 
 class Phone:
