@@ -4,9 +4,9 @@
 functions they use (so the strings are identical): the intro, each question's prompt and reprompt, the answers to
 a rejected reply (``messages.reason_text`` for every reason), the skip and goodbye texts, the closing of each
 risk level, confirmations of values from a finite set (yes / no / not sure, a choice, a number in a range of at
-most ``MAX_CONFIRM_VALUES`` values, e.g. a temperature 34.0-43.0), and the phrase catalogue
-(``campaigns/phrases.yml``) rendered as the runner renders it, with fields left empty, and again with ``fields``
-(``community``, ``grid_worker``) when the caller knows them for the resident's grid.
+most ``MAX_CONFIRM_VALUES`` values, e.g. a temperature 34.0-43.0), and the spoken phrases of the catalogue
+(``campaigns/phrases.yml`` outside the chat channels' namespaces) rendered as the runner renders them, with fields
+left empty, and again with ``fields`` (``community``, ``grid_worker``) when the caller knows them for the grid.
 
 What stays dynamic: a notice's text, confirmations of dates and of numbers from large ranges, and anything the
 dialogue adds from outside the questionnaire.
@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from campaigns import messages
 from campaigns.answers import REASONS
-from campaigns.phrases import all_phrases, phrase
+from campaigns.phrases import phrase, spoken_phrases
 from campaigns.questionnaire import Question, Questionnaire
 
 __all__ = ["MAX_CONFIRM_VALUES", "fixed_prompts"]
@@ -70,7 +70,7 @@ def fixed_prompts(q: Questionnaire, language: str, *, fields: Mapping[str, str] 
         texts += _question_texts(question, language)
     texts += [messages.skip_text(language), messages.goodbye_text(language)]
     texts += [closing[language] for closing in q.closing.values() if language in closing]
-    for key in all_phrases():
+    for key in spoken_phrases():
         texts.append(phrase(key, language))
         if fields:
             texts.append(phrase(key, language, **fields))

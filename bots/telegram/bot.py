@@ -33,10 +33,10 @@ from bots.telegram.config import TelegramSettings
 from bots.telegram.errors import ChannelError
 from bots.telegram.journal import UpdateJournal, once, step_name
 from bots.telegram.sender import CHANNEL, Sender
-from bots.telegram.texts import language_of, text
 from bots.telegram.updates import Incoming, UpdateBusy, parse_update
 from bots.telegram.workers import WORKER_COMMANDS, WorkerDesk, split_command
 from campaigns import QUESTIONNAIRE_DIR, Questionnaire
+from campaigns.phrases import language_of, phrase
 from campaigns.registry import load_and_register
 from campaigns.triggers import start_message
 from gridreach.bounded import BoundedDict
@@ -155,13 +155,13 @@ class TelegramBot:
             resident = None
         lang = self._language(inc, resident)
         if inc.kind == "edited":
-            await self.sender.send_now(inc.chat_id, text("edited", lang))
+            await self.sender.send_now(inc.chat_id, phrase("telegram.edited", lang))
         elif inc.contact is not None:
             await self._contact(inc, lang)
         elif inc.text is None or inc.media:
-            await self.sender.send_now(inc.chat_id, text("unsupported", lang))
+            await self.sender.send_now(inc.chat_id, phrase("telegram.unsupported", lang))
         elif len(inc.text) > self.settings.max_answer_chars:
-            await self.sender.send_now(inc.chat_id, text("too_long", lang, limit=self.settings.max_answer_chars))
+            await self.sender.send_now(inc.chat_id, phrase("telegram.too_long", lang, limit=self.settings.max_answer_chars))
         elif (parsed := split_command(inc.text, self.settings.bot_username)) is not None:
             await self._command(inc, parsed[0], parsed[1], resident, lang)
         elif resident is None:
@@ -169,7 +169,7 @@ class TelegramBot:
             if found is not None:
                 await self._redeem(inc, found.group("phone"), found.group("code"), lang)
             elif _CODE.match(inc.text):  # a code alone binds nothing: with the phone a guess must match both
-                await self.sender.send_now(inc.chat_id, text("code_need_phone", lang))
+                await self.sender.send_now(inc.chat_id, phrase("telegram.code_need_phone", lang))
             else:
                 await self._ask_bind(inc.chat_id, lang)
         else:  # typed text: a typed "/intent{...}" stays text (commands were taken above)
@@ -183,7 +183,7 @@ class TelegramBot:
         elif command == "/start" and args and args != "bind":
             campaign = await asyncio.to_thread(self.store.campaign_by_token, args)
             if campaign is None or campaign.status == "finished":
-                await self.sender.send_now(inc.chat_id, text("link_invalid", lang))
+                await self.sender.send_now(inc.chat_id, phrase("telegram.link_invalid", lang))
             elif resident is None:  # kept in the database: it starts once they are bound, whichever process
                 await asyncio.to_thread(self.store.set_pending_campaign, CHANNEL, str(inc.sender.id), campaign.id)
                 await self._ask_bind(inc.chat_id, lang)
@@ -192,28 +192,28 @@ class TelegramBot:
         elif command == "/help" and resident is not None:
             await self._turn(inc, "/help", {})
         elif resident is not None:
-            await self.sender.send_now(inc.chat_id, text("welcome", lang, name=resident.name))
+            await self.sender.send_now(inc.chat_id, phrase("telegram.welcome", lang, name=resident.name))
         elif (worker := await self.workers.worker(inc.sender.id)) is not None:
-            await self.sender.send_now(inc.chat_id, text("worker_linked", worker.language, name=worker.name,
+            await self.sender.send_now(inc.chat_id, phrase("telegram.worker_linked", worker.language, name=worker.name,
                                                          grid=worker.grid_code))
         else:
             await self._ask_bind(inc.chat_id, lang)
 
     async def _ask_bind(self, chat_id: int, lang: str) -> None:
-        keyboard = {"keyboard": [[{"text": text("share_phone", lang), "request_contact": True}]],
+        keyboard = {"keyboard": [[{"text": phrase("telegram.share_phone", lang), "request_contact": True}]],
                     "one_time_keyboard": True, "resize_keyboard": True}
-        await self.sender.send_now(chat_id, text("ask_bind", lang), keyboard)
+        await self.sender.send_now(chat_id, phrase("telegram.ask_bind", lang), keyboard)
 
     async def _contact(self, inc: Incoming, lang: str) -> None:
         assert inc.sender is not None and inc.contact is not None
         if inc.contact.user_id != inc.sender.id:  # someone else's card: anyone could claim anyone's record
             await self._ask_bind(inc.chat_id, lang)
-            await self.sender.send_now(inc.chat_id, text("not_own_contact", lang))
+            await self.sender.send_now(inc.chat_id, phrase("telegram.not_own_contact", lang))
             return
         worker = await asyncio.to_thread(self.store.find_grid_worker_by_phone, inc.contact.phone)
         if worker is not None:
             await asyncio.to_thread(self.store.link_worker_identity, worker.id, CHANNEL, str(inc.sender.id))
-            await self.sender.send_now(inc.chat_id, text("worker_linked", worker.language, name=worker.name,
+            await self.sender.send_now(inc.chat_id, phrase("telegram.worker_linked", worker.language, name=worker.name,
                                                          grid=worker.grid_code), {"remove_keyboard": True})
         resident = await asyncio.to_thread(self.store.find_resident_by_phone, inc.contact.phone)
         if resident is not None:  # their own verified number: this becomes their only Telegram account
@@ -221,7 +221,7 @@ class TelegramBot:
                                     "telegram_contact")
             await self._bound(inc, resident)
         elif worker is None:
-            await self.sender.send_now(inc.chat_id, text("phone_unknown", lang))
+            await self.sender.send_now(inc.chat_id, phrase("telegram.phone_unknown", lang))
 
     async def _redeem(self, inc: Incoming, typed_phone: str, code: str, lang: str) -> None:
         assert inc.sender is not None
@@ -229,7 +229,7 @@ class TelegramBot:
         try:
             phone = normalize_phone(typed_phone)
         except ValueError:
-            await self.sender.send_now(inc.chat_id, text("code_bad_phone", lang))
+            await self.sender.send_now(inc.chat_id, phrase("telegram.code_bad_phone", lang))
             return
 
         async def redeem() -> dict[str, Any]:  # once per update: a retry must not find its own code "used"
@@ -243,13 +243,13 @@ class TelegramBot:
             resident = await asyncio.to_thread(self.store.get_resident, int(outcome["resident"]))
         if resident is None:  # wrong, used, expired, another's: one answer
             refusal = "too_many" if outcome.get("error") == "too_many" else "not_valid"
-            await self.sender.send_now(inc.chat_id, text(f"code_{refusal}", lang))
+            await self.sender.send_now(inc.chat_id, phrase(f"telegram.code_{refusal}", lang))
             return
         await self._bound(inc, resident)
 
     async def _bound(self, inc: Incoming, resident: ResidentView) -> None:
         assert inc.sender is not None
-        await self.sender.send_now(inc.chat_id, text("bound", resident.language, name=resident.name,
+        await self.sender.send_now(inc.chat_id, phrase("telegram.bound", resident.language, name=resident.name,
                                                      community=resident.community_name), {"remove_keyboard": True})
         user = str(inc.sender.id)
         campaign_id = await asyncio.to_thread(self.store.pending_campaign, CHANNEL, user)
@@ -295,7 +295,7 @@ class TelegramBot:
 
         pressed = await once("press", press)
         if pressed is None:
-            await self._answer_callback(inc.callback_id, text("stale_button", lang))
+            await self._answer_callback(inc.callback_id, phrase("telegram.stale_button", lang))
             return
         if asked is not None and asked.message_id == pressed["message_id"]:
             del self._asked[inc.chat_id]
@@ -305,7 +305,7 @@ class TelegramBot:
             if asked is not None and asked.message_id == pressed["message_id"]:
                 self._asked.setdefault(inc.chat_id, asked)
             raise
-        await self._answer_callback(inc.callback_id, text("answer_taken", lang))
+        await self._answer_callback(inc.callback_id, phrase("telegram.answer_taken", lang))
         shown = str((inc.message or {}).get("text") or pressed.get("prompt") or "")
         try:  # the pressed question keeps its text, shows the choice, and loses its buttons
             await once(step_name("edit"), lambda: self.api.edit_text(
@@ -320,22 +320,22 @@ class TelegramBot:
         lang = self._language(inc, resident)
         if resident is None:
             url = f"https://t.me/{self.settings.bot_username}?start=bind"
-            await self._answer_callback(inc.callback_id, text("receipt_bind", lang), url)
+            await self._answer_callback(inc.callback_id, phrase("telegram.receipt_bind", lang), url)
             return
         notice = await asyncio.to_thread(self.store.get_notice, notice_id)
         if notice is None:
-            await self._answer_callback(inc.callback_id, text("stale_button", lang))
+            await self._answer_callback(inc.callback_id, phrase("telegram.stale_button", lang))
             return
         if notice.grid_code != resident.grid_code:  # a forged button, or a group shared with other grids
             log.warning("telegram: a receipt for notice %s refused: the resident is not of its grid", notice_id)
-            await self._answer_callback(inc.callback_id, text("receipt_other_grid", lang))
+            await self._answer_callback(inc.callback_id, phrase("telegram.receipt_other_grid", lang))
             return
         try:
             await asyncio.to_thread(self.store.record_receipt, notice_id, resident.id, CHANNEL, "acknowledged")
         except NotFound:
-            await self._answer_callback(inc.callback_id, text("stale_button", lang))
+            await self._answer_callback(inc.callback_id, phrase("telegram.stale_button", lang))
             return
-        await self._answer_callback(inc.callback_id, text("receipt_ok", lang))
+        await self._answer_callback(inc.callback_id, phrase("telegram.receipt_ok", lang))
 
     async def _answer_callback(self, query_id: str, note: str, url: str | None = None) -> None:
         try:
@@ -358,7 +358,7 @@ class TelegramBot:
             handoff = custom.get("handoff")
             if isinstance(handoff, Mapping) and handoff.get("phone"):  # the resident is looked up only for this
                 resident = await self._resident(inc.sender.id) if inc.sender else None
-                note = text("handoff", self._language(inc, resident), name=handoff.get("name") or "",
+                note = phrase("telegram.handoff", self._language(inc, resident), name=handoff.get("name") or "",
                             phone=handoff["phone"])
                 out.append([note, None])
         options = list(expect.get("options") or ()) if expect else []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bots.telegram.texts import RECEIVED_BUTTON, START_BUTTON, text
+from campaigns.phrases import both, phrase
 from gridreach.store import Store
 
 __all__ = ["enqueue_notice", "enqueue_screening", "notice_payload", "screening_payload"]
@@ -17,13 +17,13 @@ CHANNEL = "telegram"
 
 
 def notice_payload(notice_id: int, body: str) -> dict[str, Any]:
-    button = {"text": RECEIVED_BUTTON, "callback_data": f"n:{notice_id}"}
-    return {"text": f"📢 通知 / Notice\n\n{body}", "markup": {"inline_keyboard": [[button]]}}
+    button = {"text": both("telegram.received_button", sep=" / "), "callback_data": f"n:{notice_id}"}
+    return {"text": f"📢 {both('telegram.notice_title', sep=' / ')}\n\n{body}", "markup": {"inline_keyboard": [[button]]}}
 
 
 def screening_payload(token: str, bot_username: str, title: str, language: str = "zh") -> dict[str, Any]:
-    button = {"text": START_BUTTON, "url": f"https://t.me/{bot_username}?start={token}"}
-    return {"text": text("screen_post", language, title=title), "markup": {"inline_keyboard": [[button]]}}
+    button = {"text": both("telegram.start_button", sep=" / "), "url": f"https://t.me/{bot_username}?start={token}"}
+    return {"text": phrase("telegram.screen_post", language, title=title), "markup": {"inline_keyboard": [[button]]}}
 
 
 def enqueue_notice(store: Store, notice_id: int, grid_code: str, body: str) -> list[str]:

@@ -26,8 +26,8 @@ from sanic.response import HTTPResponse
 from bots.rasa_adapter import OnNewMessage, rasa_dialogue
 from bots.telegram.config import TelegramSettings
 from bots.telegram.runtime import TelegramRuntime
-from bots.telegram.texts import text
 from bots.telegram.updates import MalformedUpdate, UpdateBusy
+from campaigns.phrases import phrase
 from gridreach.dialogue import Dialogue
 from gridreach.http_body import read_capped
 from gridreach.settings import Settings
@@ -106,7 +106,7 @@ class TelegramOutput(OutputChannel):
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         handoff = json_message.get("handoff")
         if isinstance(handoff, dict) and handoff.get("phone"):
-            note = text("handoff", "zh", name=handoff.get("name") or "", phone=handoff["phone"])
+            note = phrase("telegram.handoff", "zh", name=handoff.get("name") or "", phone=handoff["phone"])
             await self.runtime.sender.send_now(self._chat(recipient_id), note)
 
 

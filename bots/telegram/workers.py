@@ -18,8 +18,8 @@ from bots.telegram.broadcast import enqueue_notice, enqueue_screening
 from bots.telegram.config import TelegramSettings
 from bots.telegram.journal import once
 from bots.telegram.sender import CHANNEL, Sender
-from bots.telegram.texts import text
 from bots.telegram.updates import Incoming
+from campaigns.phrases import both, phrase
 from campaigns.questionnaire import Questionnaire
 from gridreach.errors import GroupConflict, NotFound
 from gridreach.store import Store
@@ -72,7 +72,7 @@ class WorkerDesk:
         worker = await self.worker(inc.sender.id)
         admin = self.is_admin(inc.sender.id)
         if worker is None and not admin:
-            await self.sender.send_now(inc.chat_id, text("not_worker", "zh") + "\n" + text("not_worker", "en"))
+            await self.sender.send_now(inc.chat_id, both("telegram.not_worker"))
             return
         lang = worker.language if worker is not None else "zh"
         actor = f"worker:{worker.id}" if worker is not None else f"admin:telegram:{inc.sender.id}"
@@ -81,14 +81,14 @@ class WorkerDesk:
         if command == "/unbind":
             if bound_to is not None and (admin or (worker is not None and bound_to == worker.grid_code)):
                 await asyncio.to_thread(self.store.deactivate_group, CHANNEL, str(inc.chat_id), f"unbound by {actor}")
-                await self.sender.send_now(inc.chat_id, text("unbound_group", lang))
+                await self.sender.send_now(inc.chat_id, phrase("telegram.unbound_group", lang))
             return
         own = worker.grid_code if worker is not None else None
         grid = args.split()[0].upper() if args else ""
         if not grid:
-            await self.sender.send_now(inc.chat_id, text("bind_usage", lang, grid=own or "G01"))
+            await self.sender.send_now(inc.chat_id, phrase("telegram.bind_usage", lang, grid=own or "G01"))
         elif not admin and grid != (own or "").upper():
-            await self.sender.send_now(inc.chat_id, text("bind_other_grid", lang, grid=own))
+            await self.sender.send_now(inc.chat_id, phrase("telegram.bind_other_grid", lang, grid=own))
         elif not admin and bound_to is not None and bound_to != own:  # a takeover: refused, and audited
             await self._refuse_takeover(inc, actor, bound_to, own, lang)
         else:
@@ -99,18 +99,18 @@ class WorkerDesk:
             await asyncio.to_thread(self.store.bind_group, CHANNEL, str(inc.chat_id), grid, inc.chat_title, actor,
                                     takeover=admin)
         except NotFound:  # only an administrator can name a grid that is not theirs
-            await self.sender.send_now(inc.chat_id, text("bind_unknown_grid", lang, grid=grid))
+            await self.sender.send_now(inc.chat_id, phrase("telegram.bind_unknown_grid", lang, grid=grid))
             return
         except GroupConflict as taken:
             await self._refuse_takeover(inc, actor, taken.grid, grid, lang)
             return
-        await self.sender.send_now(inc.chat_id, text("bound_group", lang, grid=grid))
+        await self.sender.send_now(inc.chat_id, phrase("telegram.bound_group", lang, grid=grid))
 
     async def _refuse_takeover(self, inc: Incoming, actor: str, bound_to: str, asked_for: str | None,
                                lang: str) -> None:
         await asyncio.to_thread(self.store.audit, actor, "group_bind_refused", "chat_group", str(inc.chat_id),
                                 {"channel": CHANNEL, "bound_to": bound_to, "asked_for": asked_for})
-        await self.sender.send_now(inc.chat_id, text("group_taken", lang, grid=bound_to))
+        await self.sender.send_now(inc.chat_id, phrase("telegram.group_taken", lang, grid=bound_to))
 
     async def bot_left_group(self, inc: Incoming) -> None:
         if inc.member_status in ("left", "kicked"):
@@ -122,7 +122,7 @@ class WorkerDesk:
         assert inc.sender is not None
         worker = await self.worker(inc.sender.id)
         if worker is None:
-            await self.sender.send_now(inc.chat_id, text("not_worker", lang))
+            await self.sender.send_now(inc.chat_id, phrase("telegram.not_worker", lang))
             return
         lang = worker.language
         if command == "/notice":
@@ -134,27 +134,27 @@ class WorkerDesk:
 
     async def _notice(self, chat_id: int, worker: GridWorkerView, body: str, lang: str) -> None:
         if not body:
-            await self.sender.send_now(chat_id, text("notice_usage", lang))
+            await self.sender.send_now(chat_id, phrase("telegram.notice_usage", lang))
             return
         if not await asyncio.to_thread(self.store.groups_for_grid, worker.grid_code, CHANNEL):
-            await self.sender.send_now(chat_id, text("no_groups", lang, grid=worker.grid_code))
+            await self.sender.send_now(chat_id, phrase("telegram.no_groups", lang, grid=worker.grid_code))
             return
         title = body.splitlines()[0][:60]
         notice_id = await once("notice", lambda: asyncio.to_thread(  # a retried update makes no second notice
             self.store.create_notice, worker.grid_code, title, body, f"worker:{worker.id}"))
         chats = await asyncio.to_thread(enqueue_notice, self.store, notice_id, worker.grid_code, body)
         self.sender.wake()
-        await self.sender.send_now(chat_id, text("notice_queued", lang, count=len(chats)))
+        await self.sender.send_now(chat_id, phrase("telegram.notice_queued", lang, count=len(chats)))
 
     async def _screen(self, chat_id: int, worker: GridWorkerView, args: str, lang: str) -> None:
         questionnaires = await asyncio.to_thread(self._questionnaires)
         qid = args.split()[0] if args else DEFAULT_QUESTIONNAIRE
         q = questionnaires.get(qid)
         if q is None:
-            await self.sender.send_now(chat_id, text("screen_usage", lang, names=", ".join(sorted(questionnaires))))
+            await self.sender.send_now(chat_id, phrase("telegram.screen_usage", lang, names=", ".join(sorted(questionnaires))))
             return
         if not await asyncio.to_thread(self.store.groups_for_grid, worker.grid_code, CHANNEL):
-            await self.sender.send_now(chat_id, text("no_groups", lang, grid=worker.grid_code))
+            await self.sender.send_now(chat_id, phrase("telegram.no_groups", lang, grid=worker.grid_code))
             return
         title = q.title.get(lang) or q.title.get("zh") or q.id
         campaign_id = await once("campaign", lambda: asyncio.to_thread(  # a retried update makes no second one
@@ -164,16 +164,16 @@ class WorkerDesk:
         chats = await asyncio.to_thread(enqueue_screening, self.store, campaign_id, worker.grid_code, both or title,
                                         self.settings.bot_username, "zh")
         self.sender.wake()
-        await self.sender.send_now(chat_id, text("screen_queued", lang, title=title, count=len(chats)))
+        await self.sender.send_now(chat_id, phrase("telegram.screen_queued", lang, title=title, count=len(chats)))
 
     async def _code(self, chat_id: int, worker: GridWorkerView, args: str, lang: str) -> None:
         if not args:
-            await self.sender.send_now(chat_id, text("code_usage", lang))
+            await self.sender.send_now(chat_id, phrase("telegram.code_usage", lang))
             return
         resident = await asyncio.to_thread(self.store.find_resident_by_phone, args.split()[0])
         if resident is None or resident.grid_code != worker.grid_code:
-            await self.sender.send_now(chat_id, text("code_not_in_grid", lang))
+            await self.sender.send_now(chat_id, phrase("telegram.code_not_in_grid", lang))
             return
         code = await asyncio.to_thread(self.store.issue_link_code, resident.id, f"worker:{worker.id}")
         # never parked in the outbox: the code is stored only hashed, its text must not sit in a table
-        await self.sender.send_now(chat_id, text("code_issued", lang, name=resident.name, code=code), defer=False)
+        await self.sender.send_now(chat_id, phrase("telegram.code_issued", lang, name=resident.name, code=code), defer=False)

@@ -41,8 +41,9 @@ class BindRequest:
 
 @dataclass(frozen=True)
 class BindResult:
-    """``reason`` is a key of ``bots.wechat.texts``: ``bound`` on success; ``not_valid`` for every wrong, used or
-    expired code and every phone that does not match; ``too_many``, ``bad_phone``, ``worker_code``."""
+    """``reason`` names the phrase ``wechat.<reason>`` (``campaigns/phrases.yml``): ``bound`` on success;
+    ``not_valid`` for every wrong, used or expired code and every phone that does not match; ``too_many``,
+    ``bad_phone``, ``worker_code``."""
 
     reason: str
     resident: ResidentView | None = None

@@ -20,14 +20,15 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from bots.wechat.binding import Binder, BindRequest, parse_binding
 from bots.wechat.config import OfficialAccountSettings
 from bots.wechat.format import Choices, compose
 from bots.wechat.service import ServiceSender
-from bots.wechat.texts import say
 from bots.wechat.turns import TurnKeeper
 from bots.wechat.vendor import Inbound
+from campaigns.phrases import both, phrase
 from campaigns.triggers import start_message
 from gridreach.bounded import BoundedDict
 from gridreach.dialogue import Dialogue, claimed, typed
@@ -182,5 +183,7 @@ class OfficialAccountBot:
         return Outcome(inbound.openid, composed.text or None)
 
     @staticmethod
-    def _say(inbound: Inbound, key: str, language: str | None, **values: object) -> Outcome:
-        return Outcome(inbound.openid, say(key, language, **values))
+    def _say(inbound: Inbound, key: str, language: str | None, **values: Any) -> Outcome:
+        """The text ``wechat.<key>`` in ``language``; ``None`` (not bound yet): Chinese, then English."""
+        text = both(f"wechat.{key}", **values) if language is None else phrase(f"wechat.{key}", language, **values)
+        return Outcome(inbound.openid, text)

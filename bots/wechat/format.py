@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bots.wechat.texts import say
+from campaigns.phrases import both, phrase
 from gridreach.dialogue import Reply
 
 __all__ = ["Choices", "Composed", "compose"]
@@ -56,8 +56,7 @@ def compose(replies: Sequence[Reply]) -> Composed:
             lines.append(reply.text)
         handoff = custom.get("handoff")
         if isinstance(handoff, dict) and handoff.get("phone"):
-            lines.append(say("handoff", _language(expect, replies), name=handoff.get("name", ""),
-                             phone=handoff["phone"]))
+            lines.append(_handoff(_language(expect, replies), name=handoff.get("name", ""), phone=handoff["phone"]))
         for button in reply.buttons:
             if button.get("title") and button.get("payload"):
                 number = str(len(payloads) + 1)
@@ -68,11 +67,16 @@ def compose(replies: Sequence[Reply]) -> Composed:
     options = [o for o in (expect or {}).get("options") or [] if isinstance(o, dict) and o.get("keypad")]
     if options:
         lines.append(" / ".join(f"{o['keypad']} {o.get('label', o.get('value', ''))}" for o in options)
-                     + " " + say("choose", language or "zh"))
+                     + " " + phrase("wechat.choose", language))
         choices = Choices(keypad=frozenset(str(o["keypad"]) for o in options))
     elif payloads:
         choices = Choices(payloads=payloads)
     return Composed("\n".join(lines), expect, choices, language)
+
+
+def _handoff(language: str | None, **values: Any) -> str:
+    """The grid worker's name and phone; in Chinese and English while the language is not known."""
+    return both("wechat.handoff", **values) if language is None else phrase("wechat.handoff", language, **values)
 
 
 def _language(expect: dict[str, Any] | None, replies: Sequence[Reply]) -> str | None:

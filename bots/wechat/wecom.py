@@ -25,6 +25,7 @@ from bots.pacing import Limit, Pacer
 from bots.wechat.config import WeComSettings
 from bots.wechat.errors import BadRobotKey, RateLimited, SendFailed, SendRefused, refusal
 from bots.wechat.vendor import WeComAppAPI
+from campaigns.phrases import both
 from gridreach.errors import ConfigError, NotFound
 from gridreach.store import Store
 from gridreach.views import ChatGroupView, OutboundView
@@ -46,8 +47,7 @@ def register_robot(store: Store, settings: WeComSettings, grid_code: str, name: 
 
 
 def notice_markdown(title: str, body: str) -> str:
-    return (f"**{title}**\n{body}\n\n> 收到请在公众号回复「收到」；需要帮助请回复「找网格员」。\n"
-            "> Reply 收到 (received) to the official account; reply 找网格员 to reach your grid worker.")
+    return f"**{title}**\n{body}\n\n> " + both("wecom.notice_footer", sep="\n> ")
 
 
 @dataclass

@@ -133,3 +133,16 @@ def test_pending_campaigns_are_bounded(store: Store) -> None:
     assert store.pending_campaign("telegram", "1", max_age=timedelta(0)) is None  # too old: not started
     store.clear_pending_campaign("telegram", "2", older_than=timedelta(0))  # someone binds: old ones go
     assert store.pending_campaign("telegram", "1") is None
+
+
+def test_a_korean_speaker_is_asked_and_answered_in_korean(rig: TelegramRig) -> None:
+    """Not known yet: the Telegram client's language (``ko-KR``); bound: the resident's own language."""
+    store = rig.store
+    rid = store.add_resident("T01", "幸福路3号", "김민지", "+8613912340001", 1985, "ko")
+    user = rig.fake.user(90, "Minji", "ko-KR")
+    rig.fake.private_text(user, "/start")
+    assert "01012345678 12345678" in last_text(rig, 90)  # telegram.ask_bind in Korean
+    code = store.issue_link_code(rid, "worker:1")
+    rig.fake.private_text(user, f"13912340001 {code}")
+    assert last_text(rig, 90) == "감사합니다. 幸福社区 주민 김민지님으로 확인되었습니다."
+    assert store.resident_by_identity("telegram", "90").id == rid  # type: ignore[union-attr]

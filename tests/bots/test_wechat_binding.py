@@ -239,3 +239,21 @@ def test_concurrent_tries_never_pass_more_than_the_limit(seeded: Store, db_url: 
         assert seeded.attempts_left("bind:test", "someone", limit) == 8 - sum(r is not None for r in same_user + many)
     finally:
         stores[1].close()
+
+
+# ---- one text catalogue: a Korean resident is answered in Korean, one not yet bound in Chinese and English ------
+def test_a_korean_resident_binds_and_is_answered_in_korean(plain: tuple[Account, Scripted]) -> None:
+    account, _ = plain
+    store = account.oa.bot.store
+    resident_id, phone = new_resident(store, "ko")
+    own = openid()
+    code = store.issue_link_code(resident_id, "worker:1")
+    assert (account.fake.text(own, f"{phone} {code}").text or "").startswith("연결되었습니다")
+    too_long = account.fake.text(own, "가" * (account.oa.bot.settings.max_text_chars + 1)).text or ""
+    assert too_long.startswith("메시지가 너무 깁니다") and "消息" not in too_long
+
+
+def test_someone_not_bound_yet_is_answered_in_chinese_then_english(plain: tuple[Account, Scripted]) -> None:
+    account, _ = plain
+    answer = account.fake.text(openid(), "안녕하세요").text or ""
+    assert answer.startswith("请先绑定") and "\nPlease link your account first" in answer
