@@ -30,7 +30,6 @@ from typing import Any, TypeVar
 
 from bots.telegram.config import TelegramSettings
 from bots.telegram.dialogue import DialoguePort, ReplyLike
-from bots.telegram.errors import ChannelError
 from bots.telegram.journal import UpdateJournal, once, step_name
 from bots.telegram.sender import CHANNEL, Sender
 from bots.telegram.texts import language_of, text
@@ -40,7 +39,7 @@ from campaigns import QUESTIONNAIRE_DIR, Questionnaire
 from campaigns.registry import load_and_register
 from campaigns.triggers import start_message
 from gridreach.bounded import BoundedDict
-from gridreach.errors import NotFound
+from gridreach.errors import ChannelError, NotFound
 from gridreach.phones import normalize_phone
 from gridreach.store import Store
 from gridreach.store.binding import AttemptLimit
