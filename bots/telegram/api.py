@@ -34,7 +34,7 @@ def _translated() -> Iterator[None]:
     except tg_error.ChatMigrated as exc:
         raise ChatMoved(exc.new_chat_id) from None
     except tg_error.Forbidden as exc:
-        raise RecipientGone(exc.message) from None
+        raise RecipientGone(f"{exc.message} (403)") from None
     except tg_error.BadRequest as exc:  # a NetworkError subclass in PTB, but our request is what is wrong
         raise Refused(detail=exc.message) from None
     except (tg_error.TimedOut, tg_error.NetworkError) as exc:  # TimedOut is a NetworkError; 5xx land here too
