@@ -70,11 +70,10 @@ async def run_calls(store: Store, dialogue: Dialogue, settings: Any, residents: 
         return None
     try:
         from gridreach_app.voice import VoiceApp
-        from voice_caller.asr import SpeechModels
+        from voice_caller.asr import SpeechModelMissing, SpeechModels
         from voice_caller.call import speech_listeners
         from voice_caller.config import VoiceSettings
         from voice_caller.dialer import Dialer
-        from voice_caller.errors import SpeechModelMissing
         from voice_caller.server import VoiceServer
         from voice_caller.tts import Speaker
         from voice_caller.twilio_api import TwilioTelephony

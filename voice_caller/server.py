@@ -32,12 +32,11 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from multidict import MultiDict
 
 from gridreach.dialogue import Dialogue
-from gridreach.errors import GridReachError
+from gridreach.errors import ForgedRequest, GridReachError
 from gridreach.store import Store
 from gridreach.views import ContactAttemptView
 from voice_caller.call import CallSession
 from voice_caller.config import VoiceSettings
-from voice_caller.errors import SignatureError
 from voice_caller.media_stream import Connected, Malformed, Start, Stop, parse
 from voice_caller.ports import CallContext, CallResult, ListenerFactory, SpeakerLike, Telephony
 from voice_caller.signature import SIGNATURE_HEADER, SignatureChecker
@@ -150,7 +149,7 @@ class VoiceServer:
         try:
             if request.content_type == "application/json":
                 if "bodySHA256=" not in request.raw_path:
-                    raise SignatureError("a JSON webhook must carry bodySHA256")
+                    raise ForgedRequest("a JSON webhook must carry bodySHA256")
                 text = body.decode("utf-8")
                 self.checker.check(url, text, signature)
                 fields = json.loads(text)
@@ -162,7 +161,7 @@ class VoiceServer:
             form = _parse_form(body)
             self.checker.check(url, form, signature)
             return form
-        except SignatureError as exc:
+        except ForgedRequest as exc:
             log.warning("refused %s: %s", request.path, exc)
         except (ValueError, RecursionError) as exc:  # UnicodeDecodeError too; the reason never quotes the body
             log.warning("refused %s: unreadable body (%s)", request.path, type(exc).__name__)
@@ -235,7 +234,7 @@ class VoiceServer:
         try:  # Twilio signs the upgrade request over our <Stream> URL: unsigned or forged is refused unanswered
             self.checker.check(self.checker.stream_url(request.query_string), {},
                                request.headers.get(SIGNATURE_HEADER))
-        except SignatureError as exc:
+        except ForgedRequest as exc:
             log.warning("refused a media stream: %s", exc)
             return _refused(403, "forbidden")
         if self.streams_open >= self.settings.max_streams:

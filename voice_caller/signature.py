@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gridreach.errors import ForgedRequest
 from voice_caller.config import VoiceSettings
-from voice_caller.errors import SignatureError
 from voice_caller.twilio_api import signature_valid
 
 __all__ = ["SIGNATURE_HEADER", "SignatureChecker"]
@@ -35,8 +35,8 @@ class SignatureChecker:
         return self.settings.stream_url + (f"?{query}" if query else "")
 
     def check(self, url: str, params: Mapping[str, Any] | str, signature: str | None) -> None:
-        """Raise ``SignatureError`` unless ``signature`` signs ``url`` + ``params``."""
+        """Raise ``ForgedRequest`` unless ``signature`` signs ``url`` + ``params``."""
         if not signature:
-            raise SignatureError("request has no X-Twilio-Signature")
+            raise ForgedRequest("request has no X-Twilio-Signature")
         if not signature_valid(self.settings.auth_token, url, params, signature):
-            raise SignatureError("X-Twilio-Signature does not match")
+            raise ForgedRequest("X-Twilio-Signature does not match")

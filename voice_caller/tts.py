@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.normalize import detect_language
+from gridreach.errors import SynthesisError
 from voice_caller.audio import AudioFormatError, rms, wav_to_pcm16, wav_to_ulaw8k
-from voice_caller.errors import SynthesisError
 
 __all__ = ["DEFAULT_VOICES", "ENGINE_ID", "Speaker", "check_wav"]
 

@@ -34,9 +34,9 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import Connect, VoiceResponse
 from urllib3.exceptions import NewConnectionError
 
+from gridreach.errors import TelephonyError
 from gridreach.phones import mask_phone
 from voice_caller.config import VoiceSettings
-from voice_caller.errors import TelephonyError
 
 __all__ = [
     "STATUS_EVENTS",

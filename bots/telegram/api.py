@@ -1,8 +1,8 @@
 """The one module that imports python-telegram-bot: a small Bot API client over PTB's ``Bot``.
 
 Keyboards go in and updates come out as the Bot API's own JSON objects (dicts), so the rest of the connector never
-sees PTB types. PTB's exceptions are translated into ``bots.telegram.errors``. Base URLs come from the settings
-(a loopback fake in tests). No network call happens before ``start()``.
+sees PTB types. PTB's exceptions are translated into the channel errors of ``gridreach.errors``. Base URLs come
+from the settings (a loopback fake in tests). No network call happens before ``start()``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 
 from bots.telegram.config import TelegramSettings
-from bots.telegram.errors import ChannelUnavailable, ChatMoved, RateLimited, RecipientGone, RequestRefused
+from gridreach.errors import ChannelUnavailable, ChatMoved, RateLimited, RecipientGone, Refused
 
 __all__ = ["TelegramApi"]
 
@@ -34,13 +34,13 @@ def _translated() -> Iterator[None]:
     except tg_error.ChatMigrated as exc:
         raise ChatMoved(exc.new_chat_id) from None
     except tg_error.Forbidden as exc:
-        raise RecipientGone(exc.message) from None
+        raise RecipientGone(f"{exc.message} (403)") from None
     except tg_error.BadRequest as exc:  # a NetworkError subclass in PTB, but our request is what is wrong
-        raise RequestRefused(exc.message) from None
+        raise Refused(detail=exc.message) from None
     except (tg_error.TimedOut, tg_error.NetworkError) as exc:  # TimedOut is a NetworkError; 5xx land here too
         raise ChannelUnavailable(f"Telegram unavailable: {exc.message}") from None
     except tg_error.TelegramError as exc:  # BadRequest, InvalidToken, Conflict, ...
-        raise RequestRefused(exc.message) from None
+        raise Refused(detail=exc.message) from None
 
 
 def _markup(markup: dict[str, Any] | None) -> Any:
@@ -93,7 +93,7 @@ class TelegramApi:
             with _translated():
                 await self._bot.edit_message_text(text, chat_id=chat_id, message_id=message_id,
                                                   reply_markup=_markup(markup))
-        except RequestRefused as exc:
+        except Refused as exc:
             if "not modified" not in str(exc):
                 raise
 
@@ -103,7 +103,7 @@ class TelegramApi:
             with _translated():
                 await self._bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id,
                                                           reply_markup=_markup(markup))
-        except RequestRefused as exc:
+        except Refused as exc:
             if "not modified" not in str(exc):
                 raise
 

@@ -30,7 +30,6 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from bots.telegram.config import TelegramSettings
-from bots.telegram.errors import ChannelError
 from bots.telegram.journal import UpdateJournal, once, step_name
 from bots.telegram.sender import CHANNEL, Sender
 from bots.telegram.updates import Incoming, UpdateBusy, parse_update
@@ -41,7 +40,7 @@ from campaigns.registry import load_and_register
 from campaigns.triggers import start_message
 from gridreach.bounded import BoundedDict
 from gridreach.dialogue import Dialogue, Reply, claimed, typed
-from gridreach.errors import NotFound
+from gridreach.errors import ChannelError, NotFound
 from gridreach.phones import normalize_phone
 from gridreach.store import Store
 from gridreach.store.binding import AttemptLimit

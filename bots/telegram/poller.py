@@ -15,8 +15,8 @@ import logging
 
 from bots.telegram.api import TelegramApi
 from bots.telegram.bot import TelegramBot
-from bots.telegram.errors import ChannelError
 from bots.telegram.updates import MalformedUpdate, UpdateBusy
+from gridreach.errors import ChannelError
 
 __all__ = ["TelegramPoller"]
 

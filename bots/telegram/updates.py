@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bots.telegram.errors import ChannelError
+from gridreach.errors import ChannelError, MalformedRequest
 
 __all__ = ["Contact", "Incoming", "MalformedUpdate", "Person", "UpdateBusy", "parse_update"]
 
@@ -17,7 +17,7 @@ _MEDIA = ("sticker", "photo", "voice", "audio", "video", "video_note", "document
           "venue", "poll", "dice", "game")
 
 
-class MalformedUpdate(ChannelError):
+class MalformedUpdate(MalformedRequest):
     """The body is not a Bot API Update this connector can read."""
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from bots.wechat.bot import OfficialAccountBot
 from bots.wechat.channel import OfficialAccount, WeChatInput, WeChatOutput
 from bots.wechat.config import OfficialAccountSettings, WeComSettings
-from bots.wechat.service import ServiceSender
+from bots.wechat.sender import ServiceSender
 from bots.wechat.vendor import CallbackCodec, Inbound, OfficialAccountAPI, WeComAppAPI
 from bots.wechat.wecom import WeComAppChat, WeComRobot, register_robot
 

@@ -10,7 +10,7 @@
 * images, voice without recognition, locations → "please answer in text"; over-long text → refused, nothing stored.
 
 Replies come back within the deadline as the passive reply, otherwise as customer-service messages
-(``bots.wechat.turns``, ``bots.wechat.service``). Message texts and answers are never logged.
+(``bots.wechat.turns``, ``bots.wechat.sender``). Message texts and answers are never logged.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 from bots.wechat.binding import Binder, BindRequest, parse_binding
 from bots.wechat.config import OfficialAccountSettings
 from bots.wechat.format import Choices, compose
-from bots.wechat.service import ServiceSender
+from bots.wechat.sender import ServiceSender
 from bots.wechat.turns import TurnKeeper
 from bots.wechat.vendor import Inbound
 from campaigns.phrases import both, phrase

@@ -27,7 +27,7 @@ from bots.rasa_adapter import OnNewMessage, rasa_dialogue
 from bots.wechat.bot import CHANNEL, OfficialAccountBot
 from bots.wechat.config import OfficialAccountSettings
 from bots.wechat.ports import CustomerService
-from bots.wechat.service import ServiceSender
+from bots.wechat.sender import ServiceSender
 from bots.wechat.vendor import CallbackCodec, OfficialAccountAPI
 from bots.wechat.webhook import webhook_blueprint
 from gridreach.dialogue import Dialogue

@@ -8,6 +8,6 @@ __all__ = ["CustomerService"]
 
 
 class CustomerService(Protocol):
-    """Sends one customer-service text to a user (``OfficialAccountAPI``); raises ``bots.wechat.errors``."""
+    """Sends one customer-service text to a user (``OfficialAccountAPI``); raises ``gridreach.errors.ChannelError``."""
 
     async def send_text(self, openid: str, text: str) -> None: ...

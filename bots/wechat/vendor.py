@@ -11,7 +11,8 @@ WeChat's documented rules, implemented with wechatpy:
   reply is encrypted and signed the same way.
 
 Signatures are compared here, in constant time (``hmac.compare_digest``), before wechatpy sees the callback (its
-own checks use ``!=``). Every wechatpy / requests exception is translated into ``bots.wechat.errors``.
+own checks use ``!=``). Every wechatpy / requests exception is translated into the channel errors of
+``gridreach.errors``; WeChat's error codes are read here (``refusal``).
 """
 
 from __future__ import annotations
@@ -37,9 +38,18 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 
 from bots.wechat.config import OfficialAccountSettings, WeComSettings
-from bots.wechat.errors import ForgedCallback, MalformedCallback, SendFailed, refusal
+from gridreach.errors import ChannelUnavailable, ForgedRequest, MalformedRequest, RateLimited, Refused
 
-__all__ = ["CallbackCodec", "Inbound", "OfficialAccountAPI", "WeComAppAPI"]
+__all__ = [
+    "BadRobotKey",
+    "CallbackCodec",
+    "Inbound",
+    "OfficialAccountAPI",
+    "ServiceLimitReached",
+    "ServiceWindowClosed",
+    "WeComAppAPI",
+    "refusal",
+]
 
 _KINDS = {"text", "image", "voice", "video", "shortvideo", "location", "link", "event"}
 
@@ -81,18 +91,18 @@ class CallbackCodec:
         self._check_plain_signature(query)
         echo = query.get("echostr")
         if not echo:
-            raise MalformedCallback("echostr is missing")
+            raise MalformedRequest("echostr is missing")
         return echo
 
     def check_query(self, query: Mapping[str, str]) -> None:
         """What can be checked before the body is read: the clock and ``signature`` (WeChat sends it in every mode,
-        safe mode too). ``ForgedCallback`` when either is wrong; ``open`` checks everything again, body included."""
+        safe mode too). ``ForgedRequest`` when either is wrong; ``open`` checks everything again, body included."""
         self._check_clock(query)
         self._check_plain_signature(query)
 
     def open(self, query: Mapping[str, str], body: bytes,
              fresh: Callable[[str, str], bool] | None = None) -> Inbound:
-        """Check and parse a POSTed callback. ``ForgedCallback`` → 403, ``MalformedCallback`` → 400.
+        """Check and parse a POSTed callback. ``ForgedRequest`` → 403, ``MalformedRequest`` → 400.
 
         ``fresh(replay_key, body_hash)`` is asked once the signature is good and before the message is read: False
         (the nonce came before with another body) refuses the callback as forged."""
@@ -100,7 +110,7 @@ class CallbackCodec:
         if query.get("encrypt_type", "raw").lower() == "aes":
             xml = self._decrypt(query, body, fresh)
         elif self._crypto is not None:
-            raise ForgedCallback("a plaintext callback reached an account in safe mode")
+            raise ForgedRequest("a plaintext callback reached an account in safe mode")
         else:
             self._check_plain_signature(query)
             self._check_fresh(query, body, fresh)
@@ -129,7 +139,7 @@ class CallbackCodec:
     def _check_clock(self, query: Mapping[str, str]) -> None:
         stamp = query.get("timestamp", "")
         if not (stamp.isascii() and stamp.isdigit()) or abs(int(stamp) - self._clock()) > self.settings.max_clock_skew:
-            raise ForgedCallback("timestamp missing or too far from our clock")
+            raise ForgedRequest("timestamp missing or too far from our clock")
 
     def _check_plain_signature(self, query: Mapping[str, str]) -> None:
         _require_signature(query.get("signature", ""),
@@ -138,17 +148,17 @@ class CallbackCodec:
     def _check_fresh(self, query: Mapping[str, str], body: bytes,
                      fresh: Callable[[str, str], bool] | None) -> None:
         if fresh is not None and not fresh(self.replay_key(query), hashlib.sha256(body).hexdigest()):
-            raise ForgedCallback("a replayed nonce with another body")
+            raise ForgedRequest("a replayed nonce with another body")
 
     def _decrypt(self, query: Mapping[str, str], body: bytes, fresh: Callable[[str, str], bool] | None) -> str:
         if self._crypto is None:
-            raise ForgedCallback("an encrypted callback reached an account without an EncodingAESKey")
+            raise ForgedRequest("an encrypted callback reached an account without an EncodingAESKey")
         try:
             envelope = xmltodict.parse(_text(body))["xml"]
             if not isinstance(envelope, dict) or not isinstance(envelope.get("Encrypt"), str):
                 raise KeyError("Encrypt")
         except (ExpatError, KeyError, TypeError, ValueError):
-            raise MalformedCallback("not a safe-mode envelope") from None
+            raise MalformedRequest("not a safe-mode envelope") from None
         _require_signature(query.get("msg_signature", ""), self.settings.token, query.get("timestamp", ""),
                            query.get("nonce", ""), envelope["Encrypt"])
         self._check_fresh(query, body, fresh)
@@ -159,23 +169,23 @@ class CallbackCodec:
                 )
             )
         except InvalidSignatureException:
-            raise ForgedCallback("msg_signature does not match") from None
+            raise ForgedRequest("msg_signature does not match") from None
         except (InvalidAppIdException, ValueError, struct.error, binascii.Error, IndexError, TypeError):
-            raise ForgedCallback("ciphertext does not decrypt to this account") from None
+            raise ForgedRequest("ciphertext does not decrypt to this account") from None
 
 
 def _require_signature(given: str, *parts: str) -> None:
-    """WeChat's ``sha1`` over the sorted parts, compared in constant time; ``ForgedCallback`` when it differs."""
+    """WeChat's ``sha1`` over the sorted parts, compared in constant time; ``ForgedRequest`` when it differs."""
     expected = hashlib.sha1("".join(sorted(parts)).encode("utf-8", "replace")).hexdigest()
     if not hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "replace")):
-        raise ForgedCallback("signature does not match")
+        raise ForgedRequest("signature does not match")
 
 
 def _text(body: bytes) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
-        raise MalformedCallback("body is not UTF-8") from None
+        raise MalformedRequest("body is not UTF-8") from None
 
 
 def _parse(xml: str) -> Inbound:
@@ -186,9 +196,9 @@ def _parse(xml: str) -> Inbound:
         create_time = int(data["CreateTime"])
         kind = str(data["MsgType"]).lower()
     except (ExpatError, KeyError, TypeError, ValueError, AttributeError):
-        raise MalformedCallback("not a WeChat message") from None
+        raise MalformedRequest("not a WeChat message") from None
     if not openid or not account:
-        raise MalformedCallback("FromUserName or ToUserName is empty")
+        raise MalformedRequest("FromUserName or ToUserName is empty")
     msg_id = data.get("MsgId")
     event = data.get("Event")
     return Inbound(
@@ -227,16 +237,44 @@ class _WeComClient(WeComClient):
         return dict(self._fetch_access_token(url=self.API_BASE_URL + "gettoken", params=params))
 
 
-def _call(fn: Callable[[], Any]) -> Any:
+# ---- WeChat's error codes -----------------------------------------------------------------------
+class ServiceWindowClosed(Refused):
+    """45015: the user has not written in the last 48 hours, or unsubscribed."""
+
+
+class ServiceLimitReached(Refused):
+    """45047: the customer-service message limit since the user's last message is used up."""
+
+
+class BadRobotKey(Refused):
+    """93000: the group robot's webhook key is invalid (the robot was removed, or the key is mistyped)."""
+
+    def __init__(self, code: int | str | None = 93000, detail: str = "", *, message: str | None = None) -> None:
+        super().__init__(code, detail, message=message or f"robot key rejected ({code})")
+
+
+RATE_LIMITED = 45009  # API frequency limit (a group robot takes 20 messages a minute): wait, then send again
+_REFUSALS: dict[int, type[Refused]] = {45015: ServiceWindowClosed, 45047: ServiceLimitReached, 93000: BadRobotKey}
+
+
+def refusal(errcode: int, errmsg: str = "", retry_after: float = 30.0) -> RateLimited | Refused:
+    """The error for an API answer with ``errcode`` (the errmsg is WeChat's, it holds no message text);
+    45009 is ``RateLimited`` for ``retry_after`` seconds."""
+    if errcode == RATE_LIMITED:
+        return RateLimited(retry_after, f"rate limited ({errcode})")
+    return _REFUSALS.get(errcode, Refused)(errcode, errmsg[:200])
+
+
+def _call(fn: Callable[[], Any], retry_after: float = 30.0) -> Any:
     try:
         return fn()
     except WeChatClientException as exc:
         if exc.errcode is None:
             status = getattr(exc.response, "status_code", None)
-            raise SendFailed(f"HTTP {status}") from None
-        raise refusal(int(exc.errcode), str(exc.errmsg or "")) from None
+            raise ChannelUnavailable(f"HTTP {status}") from None
+        raise refusal(int(exc.errcode), str(exc.errmsg or ""), retry_after) from None
     except (requests.RequestException, ValueError) as exc:
-        raise SendFailed(type(exc).__name__) from None
+        raise ChannelUnavailable(type(exc).__name__) from None
 
 
 class OfficialAccountAPI:
@@ -260,7 +298,8 @@ class WeComAppAPI:
 
     async def send_appchat(self, chat_id: str, text: str, markdown: bool = False) -> None:
         kind = "markdown" if markdown else "text"
-        await asyncio.to_thread(_call, lambda: self._client.appchat.send(chat_id, kind, content=text))
+        await asyncio.to_thread(_call, lambda: self._client.appchat.send(chat_id, kind, content=text),
+                                self.settings.robot_window)
 
     async def send_to_users(self, user_ids: list[str], text: str) -> None:
         if self.settings.agent_id is None:

@@ -18,8 +18,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bots.wechat.bot import OfficialAccountBot
-from bots.wechat.errors import ForgedCallback, MalformedCallback
 from bots.wechat.vendor import CallbackCodec
+from gridreach.errors import ForgedRequest, MalformedRequest
 from gridreach.http_body import read_capped
 
 __all__ = ["MAX_CALLBACK_BYTES", "webhook_blueprint"]
@@ -43,9 +43,9 @@ def webhook_blueprint(bot: OfficialAccountBot, codec: CallbackCodec, name: str =
     async def verify(request: Request) -> HTTPResponse:
         try:
             return response.text(codec.verify_url(_query(request)))
-        except ForgedCallback:
+        except ForgedRequest:
             return response.text("forbidden", status=403)
-        except MalformedCallback:
+        except MalformedRequest:
             return response.text("bad request", status=400)
 
     scope = f"wechat:{codec.settings.app_id}"
@@ -59,16 +59,16 @@ def webhook_blueprint(bot: OfficialAccountBot, codec: CallbackCodec, name: str =
         query = _query(request)
         try:
             codec.check_query(query)
-        except ForgedCallback:
+        except ForgedRequest:
             return response.text("forbidden", status=403)
         body = await read_capped(request, max_body)
         if body is None:
             return response.text(f"a callback is at most {max_body} bytes", status=413)
         try:  # off the event loop: the nonce is remembered in the database
             inbound = await asyncio.to_thread(codec.open, query, body, fresh)
-        except ForgedCallback:
+        except ForgedRequest:
             return response.text("forbidden", status=403)
-        except MalformedCallback:
+        except MalformedRequest:
             return response.text("bad request", status=400)
         text = await bot.respond(inbound)
         if not text:

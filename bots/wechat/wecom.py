@@ -3,7 +3,8 @@
 A grid's groups come from ``Store.groups_for_grid(grid, channel)``; each notice is queued once per group
 (dedupe key ``notice:<id>:<group>``: nothing is sent twice, even after a restart) and sent paced at
 ``robot_per_minute`` per group (WeCom allows 20 a minute per robot). 45009 (rate limited) holds that group for a
-window and retries; 93000 (bad robot key) fails the message with an audit entry. Robots cannot receive replies: the
+window and retries (the group's later messages wait too); 93000 (bad robot key) fails the message with an audit
+entry. The loop is the shared ``bots.outbox.Outbox``. Robots cannot receive replies: the
 notice asks residents to reply 收到 to the Official Account, which records the receipt.
 
 Robot keys are secrets kept in ``WeComSettings.robot_keys``; the database holds only the robot's name.
@@ -11,27 +12,24 @@ Robot keys are secrets kept in ``WeComSettings.robot_keys``; the database holds 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from bots.outbox import Outbox, OutboxReport
 from bots.pacing import Limit, Pacer
 from bots.wechat.config import WeComSettings
-from bots.wechat.errors import BadRobotKey, RateLimited, SendFailed, SendRefused, refusal
-from bots.wechat.vendor import WeComAppAPI
+from bots.wechat.vendor import WeComAppAPI, refusal
 from campaigns.phrases import both
-from gridreach.errors import ConfigError, NotFound
+from gridreach.errors import ChannelUnavailable, ConfigError, NotFound, Refused
 from gridreach.store import Store
 from gridreach.views import ChatGroupView, OutboundView
 
-__all__ = ["APPCHAT", "ROBOT", "NoticeQueued", "SendReport", "WeComAppChat", "WeComRobot", "notice_markdown",
-           "register_robot"]
+__all__ = ["APPCHAT", "ROBOT", "NoticeQueued", "WeComAppChat", "WeComRobot", "notice_markdown", "register_robot"]
 
 ROBOT = "wecom_robot"
 APPCHAT = "wecom_appchat"
@@ -57,13 +55,6 @@ class NoticeQueued:
     missing_keys: list[str] = field(default_factory=list)  # robots bound in the database but not configured
 
 
-@dataclass
-class SendReport:
-    sent: int = 0
-    retried: int = 0
-    failed: list[str] = field(default_factory=list)  # "<group>: <why>"
-
-
 class _GroupNotifier(ABC):
     channel = ""
 
@@ -73,6 +64,10 @@ class _GroupNotifier(ABC):
         self.pacer = pacer or Pacer()
         self.batch = batch
         self._limit = Limit(settings.robot_per_minute, settings.robot_window)
+        lease = timedelta(seconds=settings.robot_window * (batch // settings.robot_per_minute + 2))
+        self.outbox = Outbox(store, self.channel, self._send, pacer=self.pacer, keys=self._keys,
+                             on_failed=self._audit, backoff=settings.robot_window, backoff_factor=1.0, batch=batch,
+                             lease=lease)
 
     def enqueue_notice(self, notice_id: int) -> NoticeQueued:
         notice = self.store.get_notice(notice_id)
@@ -91,67 +86,29 @@ class _GroupNotifier(ABC):
             (report.queued if queued is not None else report.already).append(group.external_id)
         return report
 
-    async def drain(self) -> SendReport:
+    async def drain(self) -> OutboxReport:
         """Send what is due now, each group paced; returns what happened."""
-        report = SendReport()
-        lease = timedelta(seconds=self.settings.robot_window * (self.batch // self.settings.robot_per_minute + 2))
-        rows = self.store.claim_outbound(self.channel, limit=self.batch, lease=lease)
-        by_group: dict[str, list[OutboundView]] = defaultdict(list)
-        for row in rows:
-            by_group[row.target].append(row)
-        await asyncio.gather(*(self._send_group(target, group_rows, report) for target, group_rows in by_group.items()))
-        return report
+        return await self.outbox.drain()
 
-    async def drain_until_idle(self, timeout: float = 300.0) -> SendReport:
+    async def drain_until_idle(self, timeout: float = 300.0) -> OutboxReport:
         """Drain until nothing is pending any more (waiting out rate-limit holds), or ``timeout`` seconds."""
-        total = SendReport()
-        loop = asyncio.get_running_loop()
-        end = loop.time() + timeout
-        while True:
-            report = await self.drain()
-            total.sent += report.sent
-            total.retried += report.retried
-            total.failed += report.failed
-            pending = self.store.list_outbound(self.channel, "pending")
-            if not pending or loop.time() >= end:
-                return total
-            due = min(row.not_before for row in pending) - datetime.now(timezone.utc)
-            await asyncio.sleep(min(max(due.total_seconds(), 0.02), max(end - loop.time(), 0.0)))
+        return await self.outbox.drain_until_idle(timeout)
 
-    async def _send_group(self, target: str, rows: list[OutboundView], report: SendReport) -> None:
-        key = f"{self.channel}:{target}"
-        for index, row in enumerate(rows):
-            await self.pacer.acquire((self._limit, key))
-            try:
-                await self._post(target, row.payload)
-            except RateLimited:
-                self.pacer.hold(self.settings.robot_window, key)
-                retry_at = datetime.now(timezone.utc) + timedelta(seconds=self.settings.robot_window)
-                for later in rows[index:]:
-                    self.store.mark_outbound_retry(later.id, "rate limited (45009)", retry_at)
-                    report.retried += 1
-                return
-            except SendFailed as exc:
-                retry_at = datetime.now(timezone.utc) + timedelta(seconds=self.settings.robot_window)
-                self.store.mark_outbound_retry(row.id, str(exc), retry_at)
-                report.retried += 1
-            except (SendRefused, ConfigError) as exc:
-                why = "robot key rejected (93000)" if isinstance(exc, BadRobotKey) else str(exc)
-                self.store.mark_outbound_failed(row.id, why)
-                self.store.audit("system", f"{self.channel}.send_failed", "outbound", row.id,
-                                 {"group": target, "reason": why})
-                log.warning("%s message %s to %s failed: %s", self.channel, row.id, target, why)
-                report.failed.append(f"{target}: {why}")
-            else:
-                self.store.mark_outbound_sent(row.id, None)
-                report.sent += 1
+    def _keys(self, row: OutboundView) -> tuple[tuple[Limit, str], ...]:
+        return ((self._limit, f"{self.channel}:{row.target}"),)
+
+    async def _send(self, row: OutboundView) -> None:
+        await self._post(row.target, row.payload)
+
+    def _audit(self, row: OutboundView, why: str) -> None:
+        self.store.audit("system", f"{self.channel}.send_failed", "outbound", row.id, {"group": row.target, "reason": why})
 
     def _can_send(self, target: str) -> bool:
         return True
 
     @abstractmethod
     async def _post(self, target: str, payload: Any) -> None:
-        """Send one queued message to the group ``target``; raises ``bots.wechat.errors``."""
+        """Send one queued message to the group ``target``; raises the channel errors of ``gridreach.errors``."""
 
 
 class WeComRobot(_GroupNotifier):
@@ -170,7 +127,7 @@ class WeComRobot(_GroupNotifier):
     async def _post(self, target: str, payload: Any) -> None:
         key = self.settings.robot_keys.get(target)
         if key is None:
-            raise ConfigError(f"robots.{target}", "no webhook key is configured under this name")
+            raise Refused(message=str(ConfigError(f"robots.{target}", "no webhook key is configured under this name")))
         kind = str(payload.get("msgtype") or "text")
         body = {"msgtype": kind, kind: {"content": str(payload.get("content") or "")}}
         client = self._client or httpx.AsyncClient(timeout=self.settings.http_timeout)
@@ -178,14 +135,14 @@ class WeComRobot(_GroupNotifier):
             answer = await client.post(self.settings.api_base_url + "webhook/send", params={"key": key}, json=body)
             result = answer.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise SendFailed(f"robot webhook unreachable: {type(exc).__name__}") from None
+            raise ChannelUnavailable(f"robot webhook unreachable: {type(exc).__name__}") from None
         finally:
             if self._client is None:
                 await client.aclose()
         if answer.status_code != 200 or not isinstance(result, dict):
-            raise SendFailed(f"robot webhook answered HTTP {answer.status_code}")
+            raise ChannelUnavailable(f"robot webhook answered HTTP {answer.status_code}")
         if int(result.get("errcode", 0)) != 0:
-            raise refusal(int(result["errcode"]), str(result.get("errmsg", "")))
+            raise refusal(int(result["errcode"]), str(result.get("errmsg", "")), self.settings.robot_window)
 
 
 class WeComAppChat(_GroupNotifier):

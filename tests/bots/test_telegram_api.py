@@ -8,8 +8,15 @@ import pytest
 
 from bots.telegram.api import TelegramApi
 from bots.telegram.config import TelegramSettings
-from bots.telegram.errors import ChannelUnavailable, ChatMoved, RateLimited, RecipientGone, RequestRefused
-from gridreach.errors import ConfigError, GridReachError
+from gridreach.errors import (
+    ChannelUnavailable,
+    ChatMoved,
+    ConfigError,
+    GridReachError,
+    RateLimited,
+    RecipientGone,
+    Refused,
+)
 from gridreach_fakes.telegram import FakeTelegram
 
 
@@ -50,7 +57,7 @@ async def test_messages_keyboards_edits_and_callbacks(fake: FakeTelegram, api: T
     query = next(u["callback_query"] for u in fake.updates.values() if "callback_query" in u)
     await api.answer_callback(query["id"], "OK")
     assert fake.callback_answers == [{"callback_query_id": query["id"], "text": "OK"}]
-    with pytest.raises(RequestRefused):
+    with pytest.raises(Refused):
         await api.answer_callback(query["id"], "again")
 
 
@@ -69,9 +76,9 @@ async def test_errors_are_translated(fake: FakeTelegram, api: TelegramApi) -> No
     fake.fail_next("sendMessage", 502)
     with pytest.raises(ChannelUnavailable):
         await api.send_message(-300, "x")
-    with pytest.raises(RequestRefused, match=r"(?i)chat not found"):
+    with pytest.raises(Refused, match=r"(?i)chat not found"):
         await api.send_message(-999, "x")
-    with pytest.raises(RequestRefused, match=r"(?i)too long"):
+    with pytest.raises(Refused, match=r"(?i)too long"):
         await api.send_message(-300, "x" * 4097)
     fake.block_bot(user)
     fake.remove_bot(-300, user)
@@ -94,7 +101,7 @@ async def test_long_poll_and_webhook_conflict(fake: FakeTelegram, api: TelegramA
     assert update["message"]["text"] == "/start abc" and update["message"]["from"]["id"] == 503
     assert await api.get_updates(update["update_id"] + 1, 0) == []  # the offset confirmed it
     await api.set_webhook("http://127.0.0.1:9/hook", "s3cret")
-    with pytest.raises(RequestRefused, match="webhook is active"):
+    with pytest.raises(Refused, match="webhook is active"):
         await api.get_updates(None, 0)
     await api.delete_webhook()
     assert await api.get_updates(None, 0) == []

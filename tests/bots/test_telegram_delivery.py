@@ -135,8 +135,8 @@ def test_polling_mode_end_to_end(store: Any) -> None:
 
 def test_a_chats_messages_go_out_in_the_order_they_were_queued(store: Any) -> None:
     """Chats are served side by side, but one chat's notices never overtake each other (store calls run in worker
-    threads, so sending each row as its own task let a later notice go first). Paced at Telegram's own limits: a
-    message refused with 429 is retried later and may then follow the chat's next one."""
+    threads, so sending each row as its own task let a later notice go first). Paced at Telegram's own limits; a
+    message refused with 429 is retried later, and the chat's later messages wait with it (``bots.outbox``)."""
     seed_grid(store)
     with telegram_rig(store, ScriptedDialogue()) as rig:
         bind_groups(rig, [-501, -502])

@@ -38,7 +38,13 @@ def test_error_tree() -> None:
     assert str(errors.ConfigError("GRIDREACH_ACTION_PORT", "must be an integer")).startswith(
         "GRIDREACH_ACTION_PORT"
     )
-    assert set(errors.__all__) == {n for n in dir(errors) if n.endswith(("Error", "Found", "Conflict"))}
+    assert issubclass(errors.RateLimited, errors.ChannelError)
+    assert issubclass(errors.Refused, errors.ChannelError) and issubclass(errors.ChannelError, errors.GridReachError)
+    assert str(errors.Refused(45015, "out of window")) == "refused (45015): out of window"
+    assert errors.RateLimited(3).retry_after == 3.0
+    assert set(errors.__all__) == {
+        n for n, v in vars(errors).items() if isinstance(v, type) and issubclass(v, errors.GridReachError)
+    }
 
 
 def test_only_storage_imports_sqlalchemy() -> None:

@@ -22,10 +22,9 @@ from hypothesis import strategies as st
 
 from bots.telegram.updates import MalformedUpdate, parse_update
 from bots.wechat.config import OfficialAccountSettings
-from bots.wechat.errors import ForgedCallback, MalformedCallback
 from bots.wechat.vendor import CallbackCodec
+from gridreach.errors import ForgedRequest, MalformedRequest
 from voice_caller.config import VoiceSettings
-from voice_caller.errors import SignatureError
 from voice_caller.signature import SignatureChecker
 
 EXAMPLES = int(os.environ.get("GRIDREACH_FUZZ_EXAMPLES", "300"))
@@ -103,7 +102,7 @@ xml_bodies = st.builds(
 def _wechat_plain(body: Any, nonce: str) -> None:
     query = {"timestamp": str(NOW), "nonce": nonce, "signature": _sign(TOKEN, str(NOW), nonce)}
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-    with contextlib.suppress(ForgedCallback, MalformedCallback):
+    with contextlib.suppress(ForgedRequest, MalformedRequest):
         PLAIN.open(query, raw)
 
 
@@ -111,7 +110,7 @@ def _wechat_safe(encrypt: str, nonce: str, query: dict[str, str]) -> None:
     signed = {"timestamp": str(NOW), "nonce": nonce, "encrypt_type": "aes",
               "msg_signature": _sign(TOKEN, str(NOW), nonce, encrypt), **query}
     body = f"<xml><ToUserName>{APP_ID}</ToUserName><Encrypt>{encrypt}</Encrypt></xml>".encode()
-    with contextlib.suppress(ForgedCallback, MalformedCallback):
+    with contextlib.suppress(ForgedRequest, MalformedRequest):
         SAFE.open(signed, body)
 
 
@@ -134,7 +133,7 @@ CHECKER = SignatureChecker(VoiceSettings(account_sid="AC" + "0" * 32, auth_token
 
 
 def _twilio(path: str, form: dict[str, str], signature: str | None) -> None:
-    with contextlib.suppress(SignatureError):
+    with contextlib.suppress(ForgedRequest):
         CHECKER.check(CHECKER.webhook_url(path), form, signature)
 
 
@@ -146,7 +145,7 @@ def test_twilio_webhook_signatures() -> None:
 
 def test_twilio_json_bodies_with_a_hash() -> None:
     def twilio_json(body: str, digest: str, signature: str) -> None:
-        with contextlib.suppress(SignatureError):
+        with contextlib.suppress(ForgedRequest):
             CHECKER.check(CHECKER.webhook_url(f"/voice/events?bodySHA256={digest}"), body, signature)
 
     fuzz(twilio_json, st.text(max_size=100), st.text(alphabet="0123456789abcdef", max_size=64),
@@ -165,7 +164,7 @@ def test_digits_other_than_ascii_are_not_numbers() -> None:
     from gridreach.identity import parse_sender_id
 
     query = {"timestamp": "¹⁷⁸", "nonce": "1", "signature": _sign(TOKEN, "¹⁷⁸", "1")}
-    with pytest.raises(ForgedCallback, match="timestamp"):
+    with pytest.raises(ForgedRequest, match="timestamp"):
         PLAIN.open(query, b"<xml/>")
 
     from types import SimpleNamespace

@@ -20,8 +20,8 @@ from typing import Any
 
 import aiohttp
 
+from gridreach.errors import SynthesisError
 from gridreach_app.dialogue import Reply
-from voice_caller.errors import SynthesisError
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"

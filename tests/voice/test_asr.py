@@ -19,9 +19,15 @@ from campaigns.loader import load_directory
 from campaigns.normalize import parse_temperature, parse_yes_no
 from gridreach_app.model import PROJECT_ROOT
 from tests.voice.conftest import feed_frames
-from voice_caller.asr import Endpointing, Heard, Listener, SpeechModels, default_model_paths
+from voice_caller.asr import (
+    Endpointing,
+    Heard,
+    Listener,
+    SpeechModelMissing,
+    SpeechModels,
+    default_model_paths,
+)
 from voice_caller.audio import ULAW_SILENCE, ulaw_frames
-from voice_caller.errors import SpeechModelMissing
 from voice_caller.grammar import grammar_for
 
 YES_NO: dict[str, Any] = {"type": "yes_no", "language": "ko", "options": [], "min": None, "max": None, "unit": None}

@@ -87,9 +87,8 @@ async def test_call_all_checks_speech_prepares_then_dials(store: Any, tmp_path: 
     from gridreach_app.voice import VoiceApp
     from tests.voice.call_kit import FakeSpeaker, seed, voice_settings
     from tests.voice.test_dialer import Phones
-    from voice_caller.asr import SpeechModels
+    from voice_caller.asr import SpeechModelMissing, SpeechModels
     from voice_caller.dialer import Dialer
-    from voice_caller.errors import SpeechModelMissing
 
     class Speaker(FakeSpeaker):
         async def prepare(self, texts: list[str], language: str) -> int:

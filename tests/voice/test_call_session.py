@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from gridreach.errors import TelephonyError
 from gridreach_app.dialogue import Reply
 from tests.voice.call_kit import (
     FakeSpeaker,
@@ -20,7 +21,6 @@ from tests.voice.call_kit import (
     running,
     seed,
 )
-from voice_caller.errors import TelephonyError
 
 CALL = "CA" + "1" * 32
 WORKER = {"handoff": {"phone": "+8613800138000", "name": "王网格"}}

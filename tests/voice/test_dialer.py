@@ -6,10 +6,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from gridreach.errors import TelephonyError
 from tests.voice.call_kit import voice_settings
 from tests.voice.test_twilio_api import calls_api, telephony  # noqa: F401  (the loopback Calls API fixture)
 from voice_caller.dialer import Dialer
-from voice_caller.errors import TelephonyError
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from twilio.base.exceptions import TwilioException
 
+from gridreach.errors import TelephonyError
 from gridreach.store import Store
 from gridreach_app.action_server import free_port
 from gridreach_fakes.twilio import Callee, FakeTwilio
@@ -31,7 +32,6 @@ from tests.voice.call_kit import (
     voice_settings,
 )
 from voice_caller.dialer import Dialer
-from voice_caller.errors import TelephonyError
 from voice_caller.server import VoiceServer
 from voice_caller.twilio_api import TwilioTelephony
 

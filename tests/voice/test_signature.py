@@ -8,9 +8,9 @@ import json
 
 import pytest
 
+from gridreach.errors import ChannelError, ForgedRequest
 from tests.voice.call_kit import ACCOUNT_SID, AUTH_TOKEN, twilio_signature
 from voice_caller.config import VoiceSettings
-from voice_caller.errors import SignatureError, TelephonyError
 from voice_caller.signature import SignatureChecker
 
 FORM = {"CallSid": "CA" + "1" * 32, "CallStatus": "in-progress", "From": "+8657100000000", "To": "+8613900139000"}
@@ -46,9 +46,9 @@ def test_twilio_may_sign_with_the_default_port(checker: SignatureChecker) -> Non
 )
 def test_forged_or_missing_signatures_are_refused(checker: SignatureChecker, forge) -> None:  # type: ignore[no-untyped-def]
     url = checker.webhook_url("/voice/twiml?attempt=7")
-    with pytest.raises(SignatureError) as caught:
+    with pytest.raises(ForgedRequest) as caught:
         checker.check(url, FORM, forge(url, FORM) or None)
-    assert isinstance(caught.value, TelephonyError)
+    assert isinstance(caught.value, ChannelError)
 
 
 def test_a_json_body_is_checked_by_its_hash_in_the_signed_url(checker: SignatureChecker) -> None:
@@ -57,7 +57,7 @@ def test_a_json_body_is_checked_by_its_hash_in_the_signed_url(checker: Signature
     url = checker.webhook_url(f"/voice/status?attempt=7&bodySHA256={digest}")
     signature = twilio_signature(AUTH_TOKEN, url)
     checker.check(url, body, signature)
-    with pytest.raises(SignatureError):
+    with pytest.raises(ForgedRequest):
         checker.check(url, body.replace("1", "2"), signature)
 
 

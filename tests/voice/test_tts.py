@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from gridreach.errors import SynthesisError
 from voice_caller.audio import rms, ulaw_to_pcm16
-from voice_caller.errors import SynthesisError
 from voice_caller.tts import Speaker, check_wav
 
 TEXTS = {"ko": "오늘 체온이 몇 도였습니까?", "zh": "请问您今天量的体温是多少度？", "en": "Do you have a cough?"}

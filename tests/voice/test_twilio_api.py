@@ -14,9 +14,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from gridreach.errors import TelephonyError
 from tests.voice.call_kit import ACCOUNT_SID, AUTH_TOKEN
 from voice_caller.config import VoiceSettings
-from voice_caller.errors import TelephonyError
 from voice_caller.twilio_api import (
     RebasedHttpClient,
     TwilioTelephony,
