@@ -33,7 +33,9 @@ class Option:
 class Words(Protocol):
     """The phrases a voice recogniser can be given, in one language (built by the voice caller)."""
 
-    language: str
+    @property
+    def language(self) -> str:
+        """The language of the phrases."""
 
     def yes_no(self, *, unsure: bool) -> list[str]:
         """Yes / no (/ not sure) phrases read back the same way by the chat readers."""
