@@ -32,11 +32,12 @@ from bots.telegram.config import TelegramSettings
 from bots.telegram.dialogue import DialoguePort, ReplyLike
 from bots.telegram.errors import ChannelError
 from bots.telegram.journal import UpdateJournal, once, step_name
+from bots.telegram.keyboard import pressed_option, question_keyboard
 from bots.telegram.sender import CHANNEL, Sender
 from bots.telegram.texts import language_of, text
 from bots.telegram.updates import Incoming, UpdateBusy, parse_update
 from bots.telegram.workers import WORKER_COMMANDS, WorkerDesk, split_command
-from campaigns import QUESTIONNAIRE_DIR, Questionnaire, qtypes
+from campaigns import QUESTIONNAIRE_DIR, Questionnaire
 from campaigns.expect import Expect
 from campaigns.registry import load_and_register
 from campaigns.triggers import start_message
@@ -53,7 +54,6 @@ log = logging.getLogger(__name__)
 _CODE = re.compile(r"^\s*(\d{8})\s*$")
 _PHONE_AND_CODE = (re.compile(r"^\s*(?P<phone>\+?[\d\s()-]{6,24}?)[\s,，;；]+(?P<code>\d{8})\s*$"),
                    re.compile(r"^\s*(?P<code>\d{8})[\s,，;；]+(?P<phone>\+?[\d\s()-]{6,24}?)\s*$"))
-_KEY_MAX = 56  # callback_data is 1-64 bytes
 CLAIMS = "telegram_update"  # the claim's channel in Store.claim_inbound; its key is "<bot id>:<update id>"
 T = TypeVar("T")
 
@@ -300,9 +300,9 @@ class TelegramBot:
 
         async def press() -> dict[str, Any] | None:  # decided once: a retry does not find its buttons replaced
             if not (kind == "q" and inc.private and resident is not None and asked is not None
-                    and asked.message_id == inc.message_id and asked.expect.question[:_KEY_MAX] == key):
+                    and asked.message_id == inc.message_id):
                 return None
-            option = next((o for o in qtypes.offered(asked.expect) if o.keypad == digit), None)
+            option = pressed_option(asked.expect, key, digit)
             if option is None:
                 return None
             return {"value": option.value, "label": option.label, "message_id": asked.message_id,
@@ -376,14 +376,11 @@ class TelegramBot:
                 note = text("handoff", self._language(inc, resident), name=handoff.get("name") or "",
                             phone=handoff["phone"])
                 out.append([note, None])
-        options = qtypes.offered(expect) if expect is not None else ()
-        if expect is not None and options:
-            key = expect.question[:_KEY_MAX]
-            buttons = [{"text": o.label, "callback_data": f"q:{key}:{o.keypad}"} for o in options]
-            rows = [buttons] if len(buttons) <= 3 else [[b] for b in buttons]
+        keyboard = question_keyboard(expect)
+        if expect is not None and keyboard is not None:
             if not out:
                 out.append([expect.prompt or "?", None])
-            out[-1][1] = {"inline_keyboard": rows}
+            out[-1][1] = keyboard
         previous = self._asked.pop(chat_id, None)
         if previous is not None:
             try:
