@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from campaigns.expect import Expect
 from campaigns.phrases import phrase
 from campaigns.triggers import start_message
 from gridreach.errors import GridReachError
@@ -189,7 +188,7 @@ class CallSession:
     async def _ask(self, texts: list[str], expect: Mapping[str, Any]) -> _Answer:
         loop = asyncio.get_running_loop()
         self._speech = False
-        self._keys = KeypadCollector(Expect.from_payload(expect))
+        self._keys = KeypadCollector(expect)  # its Expect: whether one key answers
         self._answer = loop.create_future()
         try:
             self._listener = await loop.run_in_executor(None, self.listeners, expect)
