@@ -10,16 +10,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from campaigns import messages
-from campaigns._yesno import read_yes_no
+from campaigns import messages, qtypes
 from campaigns.answers import Accepted, NluHints, interpret
 from campaigns.phrases import phrase
+from campaigns.qtypes.confirm import read_verdict
 from campaigns.questionnaire import CONTEXT_NAMES, Question, Questionnaire
 
 __all__ = ["AnswerRecord", "RunState", "Step", "abandon", "answer", "assess", "repeat", "start", "today"]
 
 STATUSES = ("in_progress", "complete", "partial", "abandoned")
-_CONFIRM_KEYPAD = {"1": "yes", "2": "no"}
 
 
 @dataclass
@@ -192,14 +191,10 @@ def _confirm(q: Questionnaire, st: RunState, question: Question, text: str,
              hints: NluHints | None, confidence: float, keypad: bool,
              context: Mapping[str, Any] | None) -> Step:
     pending = st.pending_confirmation or {}
-    if keypad:
-        verdict = _CONFIRM_KEYPAD.get(text.strip().rstrip("#"))
-    else:
-        reading = read_yes_no(text, confirming=True)
-        verdict = reading.value if reading.kind == "value" else None
+    verdict = read_verdict(text, keypad=keypad)
     if verdict == "yes":
         return _commit(q, st, question, pending["value"], pending["raw"], 1.0, context)
-    if question.type not in ("yes_no", "yes_no_unsure") and not keypad:
+    if not qtypes.require(question.type).yes_no_words and not keypad:
         fresh = interpret(question, text, st.language, hints, today(context))
         if isinstance(fresh, Accepted) and fresh.value != pending["value"]:
             st.pending_confirmation = None  # "不是，三十八度": a new answer replaces it

@@ -12,12 +12,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from campaigns import _yamlcheck as chk
+from campaigns import qtypes
 from campaigns.errors import DefinitionError, ExprError
 from campaigns.expr import Expr, compile_expr
 from campaigns.questionnaire import (
     CONTEXT_NAMES,
     LANGUAGES,
-    QUESTION_TYPES,
     RISK_LEVELS,
     UNITS,
     Choice,
@@ -133,9 +133,9 @@ def _question(c: chk.Checker, seq: CommentedSeq, i: int, item: Any, langs: tuple
     if key in earlier:
         c.fail(chk.value_line(node, "key"), f"duplicate question key '{key}'")
     qtype = c.get(node, "type", str, required=True)
-    if qtype not in QUESTION_TYPES:
+    if qtype not in qtypes.names():
         c.fail(chk.value_line(node, "type"),
-               f"unknown question type '{qtype}' (known: {', '.join(QUESTION_TYPES)})")
+               f"unknown question type '{qtype}' (known: {', '.join(qtypes.names())})")
     c.known_keys(node, _COMMON + _BY_TYPE.get(qtype, ()), f"a {qtype} question")
     when = None
     if "when" in node:

@@ -22,6 +22,7 @@ __all__ = [
 ]
 
 LANGUAGES = ("zh", "en", "ko")
+#: The built-in question types; the loader accepts every type registered in ``campaigns.qtypes``.
 QUESTION_TYPES = ("yes_no", "yes_no_unsure", "number", "choice", "date", "place", "text")
 RISK_LEVELS = ("high", "moderate", "low")
 CONTEXT_NAMES = ("age",)

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from campaigns import engine, messages
+from campaigns import engine, messages, qtypes
 from campaigns._confirm import read_confirmation
 from campaigns._yesno import read_yes_no
 from campaigns.answers import Accepted, NluHints, interpret
@@ -33,7 +33,6 @@ __all__ = ["CONSEQUENTIAL", "Turn", "take_turn"]
 
 #: Interruptions that need evidence: an explicit phrase, or the classifier's guess confirmed by the resident.
 CONSEQUENTIAL = ("opt_out", "ask_human")
-_FREE_TEXT = ("place", "text")
 _KEYPAD_CONFIRM = {"1": "yes", "2": "no"}
 #: A classifier's opt-out this sure is asked back even when the reply could be an answer (a free text, or more
 #: than a word or two: "I don't want these messages" to "do you have a cough?").
@@ -80,7 +79,7 @@ def _interruption(q: Questionnaire, state: RunState, text: str, hints: NluHints 
     if hints is None or hints.intent not in INTERRUPTS:
         return None, False
     free_text = (state.current is not None and state.pending_confirmation is None
-                 and q.question(state.current).type in _FREE_TEXT)
+                 and qtypes.require(q.question(state.current).type).free_text)
     if free_text:  # "medicine for my mother" is an answer; only a confident opt-out guess is asked back
         sure = hints.intent == "opt_out" and hints.confidence >= _FREE_TEXT_GUESS
         return (hints.intent, False) if sure else (None, False)
@@ -102,7 +101,7 @@ def _act(q: Questionnaire, state: RunState, kind: str, text: str, hints: NluHint
         return Turn(engine.abandon(q, state, "opt_out", context), kind)
     if not confirmed and state.current is not None and state.pending_confirmation is None:
         question = q.question(state.current)
-        if question.type == "choice" and isinstance(
+        if qtypes.require(question.type).answers_before_interrupts and isinstance(
                 interpret(question, text, state.language, hints, keypad=keypad), Accepted):
             return Turn(engine.answer(q, state, text, hints=hints, keypad=keypad, context=context))
     again = engine.repeat(q, state)

@@ -188,7 +188,7 @@ class CallSession:
     async def _ask(self, texts: list[str], expect: Mapping[str, Any]) -> _Answer:
         loop = asyncio.get_running_loop()
         self._speech = False
-        self._keys = KeypadCollector(str(expect.get("type")))
+        self._keys = KeypadCollector(expect)  # its Expect: whether one key answers
         self._answer = loop.create_future()
         try:
             self._listener = await loop.run_in_executor(None, self.listeners, expect)

@@ -1,6 +1,7 @@
-"""Per-question recogniser grammars, built from the dialogue's ``expect`` payload.
+"""Per-question recogniser grammars, built from the dialogue's ``expect`` payload (``campaigns.expect.Expect``).
 
-``grammar_for(expect)`` lists the phrases a resident is likely to say to the question now asked: yes/no phrases
+``grammar_for(expect)`` lists the phrases a resident is likely to say to the question now asked — which sets is the
+question type's decision (``QuestionType.listen`` in ``campaigns.qtypes``), the words are made here: yes/no phrases
 (the vocabulary of ``campaigns.normalize``, kept only where ``parse_yes_no`` reads them the same way, so chat and
 voice agree), numbers in the question's range spoken the way people say them (三十七度五, 삼십칠 점 오,
 thirty seven point five), the choices' labels and synonyms, the opt-out / "a person" / "say again" phrases of
@@ -15,19 +16,18 @@ not a strict list: the listener checks the result against the phrases itself.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from campaigns import interrupts, normalize
+from campaigns import interrupts, normalize, qtypes
+from campaigns.expect import Expect
 from campaigns.normalize import detect_language, parse_yes_no
 
-__all__ = ["FREE_SPEECH_TYPES", "UNK", "grammar_for", "number_words", "yes_no_phrases"]
+__all__ = ["UNK", "grammar_for", "number_words", "yes_no_phrases"]
 
 UNK = "[unk]"
-FREE_SPEECH_TYPES = ("date", "place", "text")
-_YES_NO_TYPES = ("yes_no", "yes_no_unsure", "confirm")
 _MAX_VALUES = 400  # more values than this in a range: give numeral words instead of whole numbers
 _INTERRUPT_KINDS = ("opt_out", "ask_human", "repeat")
 
@@ -172,23 +172,6 @@ def _number_phrases(language: str, low: float | None, high: float | None, unit: 
     return phrases
 
 
-@functools.lru_cache(maxsize=1)
-def _questionnaires() -> Mapping[str, Any]:
-    from campaigns import QUESTIONNAIRE_DIR, load_directory
-
-    return load_directory(QUESTIONNAIRE_DIR)
-
-
-def _choice_phrases(expect: Mapping[str, Any], language: str) -> list[str]:
-    labels = [str(o.get("label") or "") for o in expect.get("options") or () if isinstance(o, Mapping)]
-    synonyms: list[str] = []
-    q = _questionnaires().get(str(expect.get("questionnaire") or ""))
-    if q is not None and expect.get("question") in q.keys:
-        for choice in q.question(str(expect["question"])).choices:
-            synonyms.extend(choice.synonyms.get(language, ()))
-    return [f for phrase in (*labels, *synonyms) if phrase.strip() for f in _forms(phrase.strip(), language)]
-
-
 def _interrupt_phrases(language: str) -> list[str]:
     # the keyword table of campaigns.interrupts, so a spoken opt-out is the same words as a typed one
     table: Mapping[str, Iterable[str]] = getattr(interrupts, "_PHRASES", {})
@@ -200,22 +183,35 @@ def _interrupt_phrases(language: str) -> list[str]:
     return found
 
 
-def grammar_for(expect: Mapping[str, Any]) -> list[str] | None:
-    """The phrases to listen for after the question described by ``expect``; None means free speech."""
-    kind = str(expect.get("type") or "")
-    language = str(expect.get("language") or "zh")
-    if language not in _SPOKEN or kind in FREE_SPEECH_TYPES or not kind:
+@dataclass(frozen=True)
+class _Words:
+    """The phrase sets of one language, for the question types to pick from (``campaigns.qtypes.Words``)."""
+
+    language: str
+
+    def yes_no(self, *, unsure: bool) -> list[str]:
+        return yes_no_phrases(self.language, unsure=unsure)
+
+    def numbers(self, low: float | None, high: float | None, unit: str | None) -> list[str]:
+        return _number_phrases(self.language, None if low is None else float(low),
+                               None if high is None else float(high), unit)
+
+    def said(self, phrases: Iterable[str]) -> list[str]:
+        return [f for phrase in phrases if phrase.strip() for f in _forms(phrase.strip(), self.language)]
+
+
+def grammar_for(expect: Expect | Mapping[str, Any] | None) -> list[str] | None:
+    """The phrases to listen for after the question described by ``expect`` (an ``Expect`` or its payload): what
+    its question type listens for, the interruptions and ``UNK``; None means free speech."""
+    found = expect if isinstance(expect, Expect) else Expect.from_payload(expect)
+    if found is None:
         return None
-    phrases: list[str] = []
-    if kind in _YES_NO_TYPES:
-        phrases += yes_no_phrases(language, unsure=kind == "yes_no_unsure")
-    low, high = expect.get("min"), expect.get("max")
-    if kind == "number" or (kind == "confirm" and low is not None and high is not None):
-        phrases += _number_phrases(language, None if low is None else float(low),
-                                   None if high is None else float(high), expect.get("unit"))
-    if kind == "choice":
-        phrases += _choice_phrases(expect, language)
-    if kind not in (*_YES_NO_TYPES, "number", "choice"):
+    language = found.language or "zh"
+    qtype = qtypes.get(found.type)
+    if language not in _SPOKEN or qtype is None:
+        return None
+    phrases = qtype.listen(found, _Words(language))
+    if phrases is None:
         return None
     phrases += _interrupt_phrases(language)
     phrases.append(UNK)

@@ -1,6 +1,7 @@
 """Keypad (DTMF) answers: when the keys pressed so far make an answer.
 
-For a question answered by one key (yes/no: 1 yes, 2 no, 3 not sure; a choice: 1..n; a confirmation: 1 yes, 2 no)
+For a question answered by one key (its type says so: yes/no: 1 yes, 2 no, 3 not sure; a choice: 1..n; a
+confirmation: 1 yes, 2 no; the digits are the ``Expect``'s options)
 the first key is the answer. For anything else (a number, a date...) keys are collected, ``*`` being the decimal
 point (``37*5#`` is 37.5), until ``#`` or until no key came for a short while (the caller flushes then). ``*`` alone
 asks to hear the question again. The text handed on is what the campaign engine reads with ``keypad=True``.
@@ -8,17 +9,28 @@ asks to hear the question again. The text handed on is what the campaign engine 
 
 from __future__ import annotations
 
-__all__ = ["SINGLE_KEY_TYPES", "KeypadCollector"]
+from collections.abc import Mapping
+from typing import Any
 
-SINGLE_KEY_TYPES = frozenset({"yes_no", "yes_no_unsure", "choice", "confirm"})
+from campaigns import qtypes
+from campaigns.expect import Expect
+
+__all__ = ["KeypadCollector"]
+
 _MAX_KEYS = 16
 
 
 class KeypadCollector:
-    """Keys of one question; ``press`` returns the answer text once it is complete."""
+    """Keys of one question; ``press`` returns the answer text once it is complete.
 
-    def __init__(self, question_type: str) -> None:
-        self.single = question_type in SINGLE_KEY_TYPES
+    Whether one key answers is the question type's ``single_key`` (``campaigns.qtypes``); ``expect`` is the
+    question's ``Expect`` (or its payload, or just the type's name).
+    """
+
+    def __init__(self, expect: Expect | Mapping[str, Any] | str | None) -> None:
+        found = expect if isinstance(expect, (Expect, str)) or expect is None else Expect.from_payload(expect)
+        kind = found.type if isinstance(found, Expect) else (found or "")
+        self.single = qtypes.single_key(kind)
         self.keys = ""
 
     @property

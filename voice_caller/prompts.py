@@ -15,9 +15,8 @@ dialogue adds from outside the questionnaire.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 
-from campaigns import messages
+from campaigns import messages, qtypes
 from campaigns.answers import REASONS
 from campaigns.phrases import phrase, spoken_phrases
 from campaigns.questionnaire import Question, Questionnaire
@@ -25,28 +24,11 @@ from campaigns.questionnaire import Question, Questionnaire
 __all__ = ["MAX_CONFIRM_VALUES", "fixed_prompts"]
 
 MAX_CONFIRM_VALUES = 200
-_YES_NO_VALUES = {"yes_no": ("yes", "no"), "yes_no_unsure": ("yes", "no", "not_sure")}
-
-
-def _number_values(question: Question) -> list[float]:
-    if question.min is None or question.max is None or question.max < question.min:
-        return []
-    step = Decimal(1).scaleb(-question.decimals)
-    low, high = Decimal(repr(question.min)), Decimal(repr(question.max))
-    count = int((high - low) / step) + 1
-    if count > MAX_CONFIRM_VALUES:
-        return []
-    return [float(low + i * step) for i in range(count)]
 
 
 def _confirmable(question: Question) -> list[object]:
-    if question.type in _YES_NO_VALUES:
-        return list(_YES_NO_VALUES[question.type])
-    if question.type == "choice":
-        return [c.key for c in question.choices]
-    if question.type == "number":
-        return list(_number_values(question))
-    return []
+    """The values the question's type knows in advance (none for free answers, nor for a huge range)."""
+    return list(qtypes.require(question.type).confirmable(question, MAX_CONFIRM_VALUES))
 
 
 def _question_texts(question: Question, language: str) -> list[str]:

@@ -31,10 +31,12 @@ from typing import Any, TypeVar
 
 from bots.telegram.config import TelegramSettings
 from bots.telegram.journal import UpdateJournal, once, step_name
+from bots.telegram.keyboard import pressed_option, question_keyboard
 from bots.telegram.sender import CHANNEL, Sender
 from bots.telegram.updates import Incoming, UpdateBusy, parse_update
 from bots.telegram.workers import WORKER_COMMANDS, WorkerDesk, split_command
 from campaigns import QUESTIONNAIRE_DIR, Questionnaire
+from campaigns.expect import Expect
 from campaigns.phrases import language_of, phrase
 from campaigns.registry import load_and_register
 from campaigns.triggers import start_message
@@ -52,7 +54,6 @@ log = logging.getLogger(__name__)
 _CODE = re.compile(r"^\s*(\d{8})\s*$")
 _PHONE_AND_CODE = (re.compile(r"^\s*(?P<phone>\+?[\d\s()-]{6,24}?)[\s,，;；]+(?P<code>\d{8})\s*$"),
                    re.compile(r"^\s*(?P<code>\d{8})[\s,，;；]+(?P<phone>\+?[\d\s()-]{6,24}?)\s*$"))
-_KEY_MAX = 56  # callback_data is 1-64 bytes
 CLAIMS = "telegram_update"  # the claim's channel in Store.claim_inbound; its key is "<bot id>:<update id>"
 T = TypeVar("T")
 
@@ -82,7 +83,7 @@ class _Asked:
     """The question whose buttons are live in a private chat."""
 
     message_id: int
-    expect: Mapping[str, Any]
+    expect: Expect
 
 
 class TelegramBot:
@@ -284,13 +285,13 @@ class TelegramBot:
 
         async def press() -> dict[str, Any] | None:  # decided once: a retry does not find its buttons replaced
             if not (kind == "q" and inc.private and resident is not None and asked is not None
-                    and asked.message_id == inc.message_id and str(asked.expect.get("question"))[:_KEY_MAX] == key):
+                    and asked.message_id == inc.message_id):
                 return None
-            option = next((o for o in asked.expect.get("options") or () if str(o.get("keypad")) == digit), None)
+            option = pressed_option(asked.expect, key, digit)
             if option is None:
                 return None
-            return {"value": option.get("value"), "label": option.get("label"), "message_id": asked.message_id,
-                    "prompt": asked.expect.get("prompt")}
+            return {"value": option.value, "label": option.label, "message_id": asked.message_id,
+                    "prompt": asked.expect.prompt}
 
         pressed = await once("press", press)
         if pressed is None:
@@ -346,28 +347,25 @@ class TelegramBot:
         """Send the dialogue's replies; an ``expect`` with options becomes buttons under the last text."""
         chat_id = inc.chat_id
         out: list[list[Any]] = []
-        expect: Mapping[str, Any] | None = None
+        expect: Expect | None = None
         for reply in replies:
             if reply.text:
                 labels = [str(b.get("title")) for b in reply.buttons if b.get("title")]
                 out.append([reply.text + ("\n" + " / ".join(labels) if labels else ""), None])
             custom = reply.custom or {}
             if isinstance(custom.get("expect"), Mapping):
-                expect = custom["expect"]
+                expect = Expect.from_payload(custom["expect"])
             handoff = custom.get("handoff")
             if isinstance(handoff, Mapping) and handoff.get("phone"):  # the resident is looked up only for this
                 resident = await self._resident(inc.sender.id) if inc.sender else None
                 note = phrase("telegram.handoff", self._language(inc, resident), name=handoff.get("name") or "",
                             phone=handoff["phone"])
                 out.append([note, None])
-        options = list(expect.get("options") or ()) if expect else []
-        if expect is not None and options:
-            key = str(expect.get("question"))[:_KEY_MAX]
-            buttons = [{"text": str(o.get("label")), "callback_data": f"q:{key}:{o.get('keypad')}"} for o in options]
-            rows = [buttons] if len(buttons) <= 3 else [[b] for b in buttons]
+        keyboard = question_keyboard(expect)
+        if expect is not None and keyboard is not None:
             if not out:
-                out.append([str(expect.get("prompt") or "?"), None])
-            out[-1][1] = {"inline_keyboard": rows}
+                out.append([expect.prompt or "?", None])
+            out[-1][1] = keyboard
         previous = self._asked.pop(chat_id, None)
         if previous is not None:
             try:

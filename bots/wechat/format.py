@@ -1,7 +1,7 @@
 """One WeChat text from a turn's replies: WeChat's passive reply carries one message and OA text has no buttons.
 
-Texts are joined; the question's options (from the ``expect`` reply) or the reply's buttons become numbered
-choices ("1 是 / 2 否"); a hand-over adds the grid worker's name and phone. ``Choices`` remembers what each number
+Texts are joined; the question's options (the ``Expect`` of the ``expect`` reply, as its question type offers them)
+or the reply's buttons become numbered choices ("1 是 / 2 否"); a hand-over adds the grid worker's name and phone. ``Choices`` remembers what each number
 means, so a resident can answer with the number.
 """
 
@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from campaigns import qtypes
+from campaigns.expect import Expect
 from campaigns.phrases import both, phrase
 from gridreach.dialogue import Reply
 
@@ -37,7 +39,7 @@ class Choices:
 @dataclass(frozen=True)
 class Composed:
     text: str
-    expect: dict[str, Any] | None
+    expect: Expect | None
     choices: Choices | None
     language: str | None
 
@@ -45,12 +47,12 @@ class Composed:
 def compose(replies: Sequence[Reply]) -> Composed:
     """Join a turn's replies into one text; the last ``expect`` decides the numbered options."""
     lines: list[str] = []
-    expect: dict[str, Any] | None = None
+    expect: Expect | None = None
     payloads: dict[str, str] = {}
     for reply in replies:
         custom = reply.custom or {}
         if isinstance(custom.get("expect"), dict):
-            expect = custom["expect"]
+            expect = Expect.from_payload(custom["expect"])
             continue
         if reply.text:
             lines.append(reply.text)
@@ -64,11 +66,10 @@ def compose(replies: Sequence[Reply]) -> Composed:
                 lines.append(f"{number} {button['title']}")
     language = _language(expect, replies)
     choices: Choices | None = None
-    options = [o for o in (expect or {}).get("options") or [] if isinstance(o, dict) and o.get("keypad")]
+    options = qtypes.offered(expect)
     if options:
-        lines.append(" / ".join(f"{o['keypad']} {o.get('label', o.get('value', ''))}" for o in options)
-                     + " " + phrase("wechat.choose", language))
-        choices = Choices(keypad=frozenset(str(o["keypad"]) for o in options))
+        lines.append(" / ".join(f"{o.keypad} {o.label}" for o in options) + " " + phrase("wechat.choose", language))
+        choices = Choices(keypad=frozenset(o.keypad for o in options))
     elif payloads:
         choices = Choices(payloads=payloads)
     return Composed("\n".join(lines), expect, choices, language)
@@ -79,11 +80,11 @@ def _handoff(language: str | None, **values: Any) -> str:
     return both("wechat.handoff", **values) if language is None else phrase("wechat.handoff", language, **values)
 
 
-def _language(expect: dict[str, Any] | None, replies: Sequence[Reply]) -> str | None:
-    if expect and expect.get("language"):
-        return str(expect["language"])
+def _language(expect: Expect | None, replies: Sequence[Reply]) -> str | None:
+    if expect is not None and expect.language:
+        return expect.language
     for reply in replies:
-        found = (reply.custom or {}).get("expect")
-        if isinstance(found, dict) and found.get("language"):
-            return str(found["language"])
+        found = Expect.from_payload((reply.custom or {}).get("expect"))
+        if found is not None and found.language:
+            return found.language
     return None
