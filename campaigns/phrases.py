@@ -118,7 +118,10 @@ class _Blank(dict[str, str]):
 
 def phrase(key: str, language: str | None, **fields: Any) -> str:
     """The text ``key`` (dotted for a channel's: ``telegram.ask_bind``) in ``language_of(language)``, filled in."""
-    text = Formatter().vformat(_catalog()[key][language_of(language)], (), _Blank(fields))
+    template = _catalog()[key][language_of(language)]
+    text = Formatter().vformat(template, (), _Blank(fields))
+    if all(str(fields.get(name, "")) for name in _fields(template)):
+        return text  # every field filled: the values as given ("您说的是Beijing , Chaoyang，对吗？")
     # a field left empty ("your grid worker {grid_worker} has...") must not leave a gap behind
     return re.sub(r" +([,.;:!?])", r"\1", re.sub(r" {2,}", " ", text))
 

@@ -26,15 +26,10 @@ LANGUAGES = ("zh", "en", "ko")
 QUESTION_TYPES = ("yes_no", "yes_no_unsure", "number", "choice", "date", "place", "text")
 RISK_LEVELS = ("high", "moderate", "low")
 CONTEXT_NAMES = ("age",)
-#: Units a number question may declare, with the word spoken in each language.
-#: ``celsius`` also makes the answer read as a temperature (三十七度五 = 37.5).
-UNITS: dict[str, dict[str, str]] = {
-    "celsius": {"zh": "摄氏度", "en": "degrees Celsius", "ko": "도"},
-    "people": {"zh": "人", "en": "people", "ko": "명"},
-    "days": {"zh": "天", "en": "days", "ko": "일"},
-    "years": {"zh": "岁", "en": "years", "ko": "세"},
-    "count": {"zh": "", "en": "", "ko": ""},
-}
+#: Units a number question may declare; the word said after the number is the catalogue's ``units.<name>``
+#: (``campaigns/phrases.yml``; ``count`` says none). ``celsius`` also makes the answer read as a temperature
+#: (三十七度五 = 37.5).
+UNITS: tuple[str, ...] = ("celsius", "people", "days", "years", "count")
 
 Text = dict[str, str]
 

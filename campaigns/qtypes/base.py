@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from campaigns.phrases import phrase
 from campaigns.questionnaire import Question
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ class QuestionType:
     answers_before_interrupts: ClassVar[bool] = False
     #: The question's min / max / unit travel in its ``Expect``.
     ranged: ClassVar[bool] = False
-    #: The default reprompt per language (``{options}`` is filled by ``reprompt``).
+    #: The default reprompt per language, in code: for a type kept outside the catalogue (a plug-in, a test). Empty
+    #: (the built-in types): the catalogue's ``qtypes.<name>.reprompt`` (``campaigns/phrases.yml``).
     reprompts: ClassVar[Mapping[str, str]] = {}
 
     def interpret(self, question: Question, raw: str, language: str, hints: NluHints, today: date,
@@ -77,7 +79,13 @@ class QuestionType:
 
     def reprompt(self, question: Question, lang: str) -> str:
         """The default reprompt (the question's own ``reprompt`` comes first, in ``campaigns.messages``)."""
-        return self.reprompts[lang]
+        return self.reprompt_text(lang)
+
+    def reprompt_text(self, lang: str, **fields: Any) -> str:
+        """The type's reprompt wording with ``fields`` filled: its ``reprompts`` if set, else the catalogue's."""
+        if self.reprompts:
+            return self.reprompts[lang].format(**fields)
+        return phrase(f"qtypes.{self.name}.reprompt", lang, **fields)
 
     def render(self, question: Question, value: Any, lang: str) -> str:
         """A stored value as the resident would say it back."""

@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 
 from campaigns.answers import HEDGED, Accepted, NluHints, Rejected, Result
 from campaigns.qtypes import register
@@ -33,8 +33,6 @@ class Choice(QuestionType):
     name = "choice"
     single_key = True
     answers_before_interrupts = True
-    reprompts: ClassVar[Mapping[str, str]] = {"zh": "请从这些里面选一个：{options}。", "en": "Please choose one of: {options}.",
-                 "ko": "다음 중 하나를 골라 주세요: {options}."}
 
     def symbol_answers(self, question: Question, raw: str) -> bool:
         """An emoji the definition lists as a synonym ("👍" for received)."""
@@ -47,7 +45,7 @@ class Choice(QuestionType):
 
     def reprompt(self, question: Question, lang: str) -> str:
         options = _SEP.get(lang, ", ").join(c.label[lang] for c in question.choices)
-        return self.reprompts[lang].format(options=options)
+        return self.reprompt_text(lang, options=options)
 
     def render(self, question: Question, value: Any, lang: str) -> str:
         return next((c.label[lang] for c in question.choices if c.key == value), str(value))

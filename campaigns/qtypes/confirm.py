@@ -8,6 +8,7 @@ from typing import Any
 
 from campaigns._yesno import read_yes_no
 from campaigns.answers import Accepted, NluHints, Rejected, Result
+from campaigns.phrases import phrase
 from campaigns.qtypes import register
 from campaigns.qtypes.base import Option, QuestionType, Words
 from campaigns.questionnaire import Question
@@ -15,7 +16,6 @@ from campaigns.questionnaire import Question
 __all__ = ["Confirm", "read_verdict"]
 
 _KEYPAD = {"1": "yes", "2": "no"}
-_LABELS = {"zh": {"yes": "对", "no": "不对"}, "en": {"yes": "yes", "no": "no"}, "ko": {"yes": "네", "no": "아니요"}}
 
 
 def read_verdict(text: str, *, keypad: bool) -> str | None:
@@ -38,10 +38,11 @@ class Confirm(QuestionType):
         return Rejected("unintelligible") if found is None else Accepted(found, raw)
 
     def render(self, question: Question, value: Any, lang: str) -> str:
-        return _LABELS[lang].get(str(value), str(value))
+        # "对" / "不对": the catalogue's qtypes.confirm.<value>
+        return phrase(f"qtypes.confirm.{value}", lang) if str(value) in ("yes", "no") else str(value)
 
     def options(self, question: Question, lang: str) -> list[Option]:
-        return [Option(v, _LABELS[lang][v], str(i)) for i, v in enumerate(("yes", "no"), 1)]
+        return [Option(v, self.render(question, v, lang), str(i)) for i, v in enumerate(("yes", "no"), 1)]
 
     def listen(self, expect: Any, words: Words) -> list[str] | None:
         """Yes / no, and the numbers of the range when a number is being confirmed ("不对，三十八度")."""

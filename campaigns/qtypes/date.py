@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 
 from campaigns._dates import read_date
 from campaigns.answers import NluHints, Result, from_reading
@@ -17,9 +16,6 @@ __all__ = ["Date"]
 
 class Date(QuestionType):
     name = "date"
-    reprompts: ClassVar[Mapping[str, str]] = {"zh": "请说一个日期，比如二月三号，或者昨天。",
-                 "en": "Please say a date, for example February third, or yesterday.",
-                 "ko": "날짜를 말씀해 주세요. 예를 들어 이월 삼일, 또는 어제."}
 
     def interpret(self, question: Question, raw: str, language: str, hints: NluHints, today: date,
                   keypad: bool) -> Result:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from campaigns._values import read_count, read_temperature
 from campaigns.answers import UNKNOWN, Accepted, NluHints, Rejected, Result, from_reading
@@ -23,7 +22,6 @@ _KEYPAD_NUMBER = re.compile(r"^(\d+)(?:\*(\d+))?#?$")
 class Number(QuestionType):
     name = "number"
     ranged = True
-    reprompts: ClassVar[Mapping[str, str]] = {"zh": "请说一个数字。", "en": "Please say a number.", "ko": "숫자로 말씀해 주세요."}
 
     def interpret(self, question: Question, raw: str, language: str, hints: NluHints, today: date,
                   keypad: bool) -> Result:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
-from typing import ClassVar
 
 from campaigns.answers import HEDGED, Accepted, NluHints, Rejected, Result
 from campaigns.places import read_place
@@ -18,7 +16,6 @@ __all__ = ["Place"]
 class Place(QuestionType):
     name = "place"
     free_text = True
-    reprompts: ClassVar[Mapping[str, str]] = {"zh": "请再说一下地点。", "en": "Please say the place again.", "ko": "장소를 다시 말씀해 주세요."}
 
     def interpret(self, question: Question, raw: str, language: str, hints: NluHints, today: date,
                   keypad: bool) -> Result:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
-from typing import ClassVar
 
 from campaigns.answers import Accepted, NluHints, Rejected, Result, clean
 from campaigns.places import NON_ANSWER
@@ -19,7 +17,6 @@ __all__ = ["Text"]
 class Text(QuestionType):
     name = "text"
     free_text = True
-    reprompts: ClassVar[Mapping[str, str]] = {"zh": "请再说一遍。", "en": "Please say that again.", "ko": "다시 말씀해 주세요."}
 
     def interpret(self, question: Question, raw: str, language: str, hints: NluHints, today: date,
                   keypad: bool) -> Result:

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
 
 from campaigns._yesno import read_yes_no
 from campaigns.answers import NLU_YES_NO_MIN, Accepted, NluHints, Rejected, Result, from_reading
+from campaigns.phrases import phrase
 from campaigns.qtypes import register
 from campaigns.qtypes.base import Option, QuestionType, Words
 from campaigns.questionnaire import Question
 from campaigns.reading import Reading
 
-__all__ = ["KEYPAD", "LABELS", "YesNo"]
+__all__ = ["KEYPAD", "YesNo"]
 
 #: Keypad digit -> value (a yes_no question refuses 3, "not sure").
 KEYPAD = {"1": "yes", "2": "no", "3": "not_sure"}
-#: How each value is said back, per language.
-LABELS = {"zh": {"yes": "有", "no": "没有", "not_sure": "不确定"},
-          "en": {"yes": "yes", "no": "no", "not_sure": "not sure"},
-          "ko": {"yes": "네", "no": "아니요", "not_sure": "모르겠어요"}}
 _INTENT_VALUES = {"affirm": "yes", "deny": "no", "not_sure": "not_sure", "dont_know": "not_sure"}
 
 
@@ -29,7 +25,6 @@ class YesNo(QuestionType):
     single_key = True
     yes_no_words = True
     values: ClassVar[tuple[str, ...]] = ("yes", "no")
-    reprompts: ClassVar[Mapping[str, str]] = {"zh": "请回答有或者没有。", "en": "Please answer yes or no.", "ko": "네 또는 아니요로 대답해 주세요."}
 
     def interpret(self, question: Question, raw: str, language: str, hints: NluHints, today: date,
                   keypad: bool) -> Result:
@@ -46,7 +41,8 @@ class YesNo(QuestionType):
         return Rejected("not_an_option") if result.value == "not_sure" and "not_sure" not in self.values else result
 
     def render(self, question: Question, value: Any, lang: str) -> str:
-        return LABELS[lang].get(str(value), str(value))
+        # how each value is said back: the catalogue's qtypes.yes_no.<value>
+        return phrase(f"qtypes.yes_no.{value}", lang) if str(value) in KEYPAD.values() else str(value)
 
     def options(self, question: Question, lang: str) -> list[Option]:
         return [Option(v, self.render(question, v, lang), str(i)) for i, v in enumerate(self.values, 1)]

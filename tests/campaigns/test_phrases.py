@@ -38,6 +38,23 @@ def test_the_voice_caller_gets_the_spoken_phrases_not_the_chat_channels_wording(
     assert "voice_greeting" in spoken and not any("." in key for key in spoken)
 
 
+def test_the_engine_texts_units_and_every_built_in_types_reprompt_are_in_the_catalogue() -> None:
+    from campaigns import qtypes
+    from campaigns.questionnaire import UNITS
+
+    phrases = all_phrases()
+    assert {f"engine.{k}" for k in ("out_of_range", "confirm", "ambiguous", "skip", "goodbye")} <= set(phrases)
+    assert {f"units.{u}" for u in UNITS if u != "count"} <= set(phrases)
+    for name in qtypes.names():
+        assert not qtypes.require(name).reprompts, name  # wording in the catalogue, not in code
+        assert f"qtypes.{name}.reprompt" in phrases, name
+    assert not any(key.startswith(("engine.", "units.", "qtypes.")) for key in spoken_phrases())  # said filled in
+
+
+def test_filled_fields_are_kept_as_given() -> None:
+    assert phrase("engine.confirm", "en", value="Beijing ,  Chaoyang") == "You said Beijing ,  Chaoyang, is that right?"
+
+
 def test_fields_are_filled_and_empty_ones_leave_no_gap() -> None:
     assert phrase("handoff", "zh", grid_worker="王秀英") == "好的，已通知网格员王秀英，会尽快联系您。"
     assert phrase("handoff", "en") == "All right, your grid worker has been told and will contact you soon."
