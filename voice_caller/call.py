@@ -1,9 +1,8 @@
 """One phone call: greet, run the questionnaire through the dialogue, listen, speak, transfer, hang up.
 
 ``CallSession.run()`` drives the call; the websocket reader hands it Twilio's events with ``deliver()``. Each turn
-goes to the injected dialogue as sender ``resident-<id>`` on channel ``voice`` with ``message_id =
-"<CallSid>:<turn>"`` and ``keypad`` / ``asr_confidence`` / ``no_input`` metadata. The last ``{"expect": …}`` reply
-says what the question expects: its listener (grammar) and whether one key answers it.
+goes to the dialogue as ``resident-<id>`` on channel ``voice``, ``message_id = "<CallSid>:<turn>"``, with ``keypad`` /
+``asr_confidence`` / ``no_input`` metadata. The last ``{"expect": …}`` reply (an ``Expect``) sets grammar and keypad.
 
 Outcomes: speech or keys → an answer turn; no speech for ``silence_timeout`` after the prompt → a ``no_input`` turn
 (reprompt, then the question is left unanswered); ``max_silent_tries`` silent turns in a row → hang up. A failed
@@ -22,6 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from campaigns.expect import Expect
 from campaigns.phrases import phrase
 from campaigns.triggers import start_message
 from gridreach.dialogue import Dialogue, Reply
@@ -140,7 +140,7 @@ class CallSession:
             while True:
                 texts, expect, handoff, rest = split_replies(replies)
                 if expect is not None:
-                    self.language = str(expect.get("language") or self.language)
+                    self.language = expect.language or self.language
                 if handoff is not None and await self._transfer(texts, handoff):
                     self.result.result = "transferred"
                     return self.result
@@ -185,7 +185,7 @@ class CallSession:
                 await asyncio.sleep(0.5)
         return []  # the core is down: the run ends (its submission is finished as partial)
 
-    async def _ask(self, texts: list[str], expect: Mapping[str, Any]) -> _Answer:
+    async def _ask(self, texts: list[str], expect: Expect) -> _Answer:
         loop = asyncio.get_running_loop()
         self._speech = False
         self._keys = KeypadCollector(expect)  # its Expect: whether one key answers
@@ -389,12 +389,12 @@ class CallSession:
 
 
 def speech_listeners(models: Any) -> ListenerFactory:
-    """The production listener factory: a Vosk ``Listener`` with the grammar of the question's expect payload."""
+    """The production listener factory: a Vosk ``Listener`` with the grammar of the question's ``Expect``."""
     from voice_caller.asr import Listener
     from voice_caller.grammar import grammar_for
 
-    def build(expect: Mapping[str, Any]) -> ListenerLike:
-        language = str(expect.get("language") or "zh")
+    def build(expect: Expect) -> ListenerLike:
+        language = expect.language or "zh"
         return Listener(models, language, grammar_for(expect) if models.supports_grammar(language) else None)
 
     return build

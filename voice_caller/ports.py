@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from campaigns.expect import Expect
 from gridreach.dialogue import Reply
 from gridreach.views import ResidentView
 
@@ -40,8 +41,8 @@ class ListenerLike(Protocol):
     def finish(self) -> HeardLike: ...
 
 
-ListenerFactory = Callable[[Mapping[str, Any]], ListenerLike]
-"""Builds the listener of one question from its expect payload (blocking: called in an executor)."""
+ListenerFactory = Callable[[Expect], ListenerLike]
+"""Builds the listener of one question from its ``Expect`` (blocking: called in an executor)."""
 
 
 class SpeakerLike(Protocol):
@@ -82,16 +83,16 @@ class CallResult:
 
 def split_replies(
     replies: list[Reply],
-) -> tuple[list[str], Mapping[str, Any] | None, Mapping[str, Any] | None, list[Reply]]:
-    """Texts to say up to the first hand-over (or all), the last expect payload, the hand-over, what follows it."""
+) -> tuple[list[str], Expect | None, Mapping[str, Any] | None, list[Reply]]:
+    """Texts to say up to the first hand-over (or all), the last ``Expect``, the hand-over, what follows it."""
     texts: list[str] = []
-    expect: Mapping[str, Any] | None = None
+    expect: Expect | None = None
     for i, reply in enumerate(replies):
         custom = reply.custom or {}
         if isinstance(custom.get("handoff"), Mapping):
             return texts, None, custom["handoff"], replies[i + 1 :]
         if isinstance(custom.get("expect"), Mapping):
-            expect = custom["expect"]
+            expect = Expect.from_payload(custom["expect"]) or expect
         elif reply.text:
             texts.append(reply.text)
     return texts, expect, None, []

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 
+from campaigns.expect import Expect
 from gridreach.errors import SynthesisError
 from gridreach_app.dialogue import Reply
 
@@ -118,13 +119,13 @@ class ScriptListener:
 
 @dataclass
 class ListenerKit:
-    """The listener factory handed to the session; remembers the expect payloads it was built for."""
+    """The listener factory handed to the session; remembers the ``Expect``s it was built for."""
 
     utterances: list[Heard] = field(default_factory=list)
     fail: bool = False
-    built: list[Mapping[str, Any]] = field(default_factory=list)
+    built: list[Expect] = field(default_factory=list)
 
-    def __call__(self, expect: Mapping[str, Any]) -> ScriptListener:
+    def __call__(self, expect: Expect) -> ScriptListener:
         self.built.append(expect)
         return ScriptListener(self.utterances, fail=self.fail)
 

@@ -73,7 +73,7 @@ async def test_a_keypad_and_speech_call_sends_each_answer_with_its_metadata(stor
         {"message_id": f"{CALL}:2", "keypad": True},
         {"message_id": f"{CALL}:3", "asr_confidence": 0.62},
     ]
-    assert [e["type"] for e in listeners.built] == ["yes_no", "number", "yes_no"]
+    assert [e.type for e in listeners.built] == ["yes_no", "number", "yes_no"]
     assert done["telephony"].hangups == [CALL]
     result = done["result"]
     assert (result.result, result.turns) == ("complete", 4)
