@@ -5,8 +5,9 @@ voice caller can synthesise every spoken text ahead of a call. Layout (documente
 
 * a phrase is a mapping of exactly ``zh``, ``en`` and ``ko``; every language has the same ``{fields}`` as ``zh``;
 * a namespace is a nested mapping of phrases. Top-level phrases are what the dialogue and the voice caller say
-  (``greeting``); a channel's own wording sits under the channel's name and is looked up with a dotted key
-  (``telegram.ask_bind``, ``wechat.welcome``, ``wecom.notice_footer``).
+  (``greeting``); the rest is looked up with a dotted key: the engine's texts (``engine.confirm``), the units
+  (``units.celsius``), each question type's reprompt and labels (``qtypes.choice.reprompt``, ``qtypes.yes_no.yes``)
+  and a channel's own wording under the channel's name (``telegram.ask_bind``, ``wechat.welcome``).
 
 The catalogue is checked when it is loaded: a missing or unknown language, an empty text or fields that differ
 from Chinese raise ``DefinitionError`` at ``phrases.yml:line``, naming the phrase.
@@ -117,7 +118,11 @@ class _Blank(dict[str, str]):
 
 
 def phrase(key: str, language: str | None, **fields: Any) -> str:
-    """The text ``key`` (dotted for a channel's: ``telegram.ask_bind``) in ``language_of(language)``, filled in."""
+    """The text ``key`` (dotted for a namespace's: ``telegram.ask_bind``) in ``language_of(language)``, filled in.
+
+    When a field is left empty, the gap it leaves (double spaces, a space before punctuation) is closed; when every
+    field is filled, the values are kept as given.
+    """
     template = _catalog()[key][language_of(language)]
     text = Formatter().vformat(template, (), _Blank(fields))
     if all(str(fields.get(name, "")) for name in _fields(template)):
@@ -137,5 +142,7 @@ def all_phrases() -> dict[str, dict[str, str]]:
 
 
 def spoken_phrases() -> dict[str, dict[str, str]]:
-    """The phrases the dialogue and the voice caller say (outside channel namespaces), for pre-synthesising speech."""
+    """The top-level phrases the dialogue and the voice caller say, for pre-synthesising speech (the namespaced
+    ``engine.*`` / ``units.*`` / ``qtypes.*`` texts are said filled in: ``voice_caller.prompts`` renders them per
+    questionnaire through ``campaigns.messages``)."""
     return {key: dict(texts) for key, texts in _catalog().items() if "." not in key}

@@ -4,9 +4,10 @@
 functions they use (so the strings are identical): the intro, each question's prompt and reprompt, the answers to
 a rejected reply (``messages.reason_text`` for every reason), the skip and goodbye texts, the closing of each
 risk level, confirmations of values from a finite set (yes / no / not sure, a choice, a number in a range of at
-most ``MAX_CONFIRM_VALUES`` values, e.g. a temperature 34.0-43.0), and the spoken phrases of the catalogue
-(``campaigns/phrases.yml`` outside the chat channels' namespaces) rendered as the runner renders them, with fields
-left empty, and again with ``fields`` (``community``, ``grid_worker``) when the caller knows them for the grid.
+most ``MAX_CONFIRM_VALUES`` values, e.g. a temperature 34.0-43.0) — the catalogue's ``engine.*``, ``units.*`` and
+``qtypes.*`` texts, filled in — and the top-level phrases of the catalogue (``campaigns/phrases.yml``,
+``spoken_phrases``) rendered as the runner renders them, with fields left empty, and again with ``fields``
+(``community``, ``grid_worker``) when the caller knows them for the grid.
 
 What stays dynamic: a notice's text, confirmations of dates and of numbers from large ranges, and anything the
 dialogue adds from outside the questionnaire.
