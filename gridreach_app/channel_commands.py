@@ -64,14 +64,14 @@ def _send_now_report(store: Store, channels: ChannelsConfig, prefix: str) -> int
 
 
 def cmd_notice(settings: Settings, args: argparse.Namespace) -> int:
-    from gridreach_app.worker import CHANNELS, queue_notice
+    from gridreach_app.worker import outbox_channels, queue_notice
 
     body = sys.stdin.read() if args.body == ["-"] else " ".join(args.body)
     channels, store = _channels(settings, args), _store(settings)
     try:
         result = queue_notice(store, channels, args.grid, args.title, body, _actor())
         print(f"Notice #{result.notice_id} queued for grid {args.grid.upper()}:")
-        for channel in CHANNELS:
+        for channel in outbox_channels(channels):
             queued, skipped = result.queued.get(channel, []), result.skipped.get(channel, [])
             if queued or skipped:
                 print(f"  {channel}: {len(queued)} group(s)" + (f", {len(skipped)} skipped" if skipped else ""))
