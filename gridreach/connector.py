@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from gridreach.store import Store
     from gridreach.views import ChatGroupView
 
-__all__ = ["Connector", "NoticeQueued", "Outgoing", "Serving", "Started", "read_section", "until_idle"]
+__all__ = ["Announced", "Connector", "NoticeQueued", "Outgoing", "Serving", "Started", "read_section", "until_idle"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,15 @@ class NoticeQueued:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Announced:
+    """What a connector did for a new screening: one line for the worker, and the groups it queued a post for
+    (None: it posts nothing from here)."""
+
+    line: str
+    queued: tuple[str, ...] | None = None
+
+
 @runtime_checkable
 class Connector(Protocol):
     """A channel. ``settings`` is None where the channel is not configured (every method but ``start`` is called
@@ -102,6 +111,12 @@ class Connector(Protocol):
 
     def group_note(self, group: ChatGroupView, settings: Any | None) -> str:
         """Why a bound group cannot be reached from here ("" when it can)."""
+        ...
+
+    def announce_screening(self, store: Store, settings: Any | None, campaign_id: int, grid: str, title: str,
+                           token: str) -> Announced | None:
+        """Tell the grid how to join a new screening (``title``: its titles, ``token``: the campaign's token), or
+        how residents join it here; None: nothing to say."""
         ...
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bots.telegram.broadcast import enqueue_screening
 from bots.wechat.config import WeComSettings
 from bots.wechat.wecom import register_robot
 from campaigns import QUESTIONNAIRE_DIR
@@ -41,8 +40,9 @@ class Screening:
     campaign_id: int
     title: str
     token: str
-    link: str | None  # t.me deep link (Telegram configured)
-    telegram_groups: list[str]
+    lines: list[str]  # what each connector did or says about it ("telegram: link ..., queued for 2 group(s)")
+    queued: list[str]  # the groups a post was queued for
+    posted: bool = False  # some connector posts it (`--send-now` sends it from here)
 
 
 def _grid(store: Store, grid: str) -> str:
@@ -108,7 +108,8 @@ def outbox_counts(store: Store, key_prefix: str) -> dict[str, Counter[str]]:
 
 def start_screening(store: Store, channels: ChannelsConfig, grid: str, questionnaire_id: str,
                     actor: str) -> Screening:
-    """A campaign of ``questionnaire_id`` for the grid; its deep link posted to the grid's Telegram groups."""
+    """A campaign of ``questionnaire_id`` for the grid, announced by each connector (Telegram posts its deep
+    link to the grid's groups)."""
     questionnaires = load_and_register(store, QUESTIONNAIRE_DIR)
     q = questionnaires.get(questionnaire_id)
     if q is None:
@@ -117,12 +118,19 @@ def start_screening(store: Store, channels: ChannelsConfig, grid: str, questionn
     title = q.title.get("zh") or q.id
     campaign_id = store.create_campaign(f"{title} ({grid})", grid, q.id, q.version, actor)
     token = store.campaign_token(campaign_id)
-    if channels.telegram is None:
-        return Screening(campaign_id, title, token, None, [])
     both = " / ".join(dict.fromkeys(t for t in (q.title.get("zh"), q.title.get("en")) if t)) or title
-    bot = channels.telegram.bot_username
-    chats = enqueue_screening(store, campaign_id, grid, both, bot, "zh")
-    return Screening(campaign_id, title, token, f"https://t.me/{bot}?start={token}", chats)
+    lines: list[str] = []
+    queued: list[str] = []
+    posted = False
+    for connector in channels.connectors:
+        said = connector.announce_screening(store, channels.settings.get(connector.name), campaign_id, grid, both,
+                                            token)
+        if said is not None:
+            lines.append(said.line)
+            if said.queued is not None:
+                queued += said.queued
+                posted = True
+    return Screening(campaign_id, title, token, lines, queued, posted)
 
 
 def issue_code(store: Store, phone: str | None, resident_id: int | None, actor: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gridreach.connector import NoticeQueued, Serving, Started
+from gridreach.connector import Announced, NoticeQueued, Serving, Started
 from gridreach.errors import ConfigError
 from gridreach.store import Store
 from gridreach.views import ChatGroupView
@@ -74,6 +74,10 @@ class VoiceConnector:
 
     def group_note(self, group: ChatGroupView, settings: Any) -> str:
         return ""
+
+    def announce_screening(self, store: Store, settings: Any, campaign_id: int, grid: str, title: str,
+                           token: str) -> Announced:
+        return Announced(f"voice: gridreach call --campaign {campaign_id} --phone <resident's phone>")
 
 
 CONNECTOR = VoiceConnector()

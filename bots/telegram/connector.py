@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bots.telegram.config import ENV_KEYS, TelegramSettings
-from gridreach.connector import NoticeQueued, Outgoing, Serving, Started, read_section, until_idle
+from gridreach.connector import Announced, NoticeQueued, Outgoing, Serving, Started, read_section, until_idle
 from gridreach.store import Store
 from gridreach.views import ChatGroupView
 
@@ -77,6 +77,17 @@ class TelegramConnector:
 
     def group_note(self, group: ChatGroupView, settings: TelegramSettings | None) -> str:
         return "Telegram not configured here" if group.channel == "telegram" and settings is None else ""
+
+    def announce_screening(self, store: Store, settings: TelegramSettings | None, campaign_id: int, grid: str,
+                           title: str, token: str) -> Announced:
+        """The campaign's deep link posted to the grid's groups."""
+        from bots.telegram.broadcast import enqueue_screening
+
+        if settings is None:
+            return Announced("telegram: not configured here, no link posted")
+        chats = enqueue_screening(store, campaign_id, grid, title, settings.bot_username, "zh")
+        link = f"https://t.me/{settings.bot_username}?start={token}"
+        return Announced(f"telegram: link {link}, queued for {len(chats)} group(s)", tuple(chats))
 
 
 def _sender(runtime: Any) -> Callable[[str, Outgoing], Awaitable[None]]:

@@ -19,7 +19,7 @@ from bots.wechat.config import (
     WeComSettings,
     robots_from_env,
 )
-from gridreach.connector import NoticeQueued, Outgoing, Serving, Started, read_section
+from gridreach.connector import Announced, NoticeQueued, Outgoing, Serving, Started, read_section
 from gridreach.errors import ConfigError
 from gridreach.store import Store
 from gridreach.views import ChatGroupView
@@ -72,6 +72,10 @@ class OfficialAccountConnector:
 
     def group_note(self, group: ChatGroupView, settings: Any) -> str:
         return ""
+
+    def announce_screening(self, store: Store, settings: Any, campaign_id: int, grid: str, title: str,
+                           token: str) -> Announced:
+        return Announced(f"wechat: a menu button with key CAMPAIGN:{token} starts it")
 
 
 class WeComConnector:
@@ -148,6 +152,10 @@ class WeComConnector:
         if group.channel == APPCHAT and not wecom.corp_id:
             return "WeCom app not configured"
         return ""
+
+    def announce_screening(self, store: Store, settings: Any, campaign_id: int, grid: str, title: str,
+                           token: str) -> None:
+        return None
 
 
 OFFICIAL_ACCOUNT = OfficialAccountConnector()

@@ -78,5 +78,9 @@ class EchoConnector:
     def group_note(self, group: ChatGroupView, settings: Any) -> str:
         return ""
 
+    def announce_screening(self, store: Store, settings: Any, campaign_id: int, grid: str, title: str,
+                           token: str) -> None:
+        return None
+
 
 CONNECTOR = EchoConnector()
