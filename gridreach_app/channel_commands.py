@@ -64,14 +64,14 @@ def _send_now_report(store: Store, channels: ChannelsConfig, prefix: str) -> int
 
 
 def cmd_notice(settings: Settings, args: argparse.Namespace) -> int:
-    from gridreach_app.worker import CHANNELS, queue_notice
+    from gridreach_app.worker import outbox_channels, queue_notice
 
     body = sys.stdin.read() if args.body == ["-"] else " ".join(args.body)
     channels, store = _channels(settings, args), _store(settings)
     try:
         result = queue_notice(store, channels, args.grid, args.title, body, _actor())
         print(f"Notice #{result.notice_id} queued for grid {args.grid.upper()}:")
-        for channel in CHANNELS:
+        for channel in outbox_channels(channels):
             queued, skipped = result.queued.get(channel, []), result.skipped.get(channel, [])
             if queued or skipped:
                 print(f"  {channel}: {len(queued)} group(s)" + (f", {len(skipped)} skipped" if skipped else ""))
@@ -93,14 +93,10 @@ def cmd_screen(settings: Settings, args: argparse.Namespace) -> int:
     try:
         s = start_screening(store, channels, args.grid, args.questionnaire, _actor())
         print(f"Campaign #{s.campaign_id}: {s.title}, grid {args.grid.upper()} ({args.questionnaire}).")
-        if s.link is None:
-            print("  telegram: not configured here, no link posted")
-        else:
-            print(f"  telegram: link {s.link}, queued for {len(s.telegram_groups)} group(s)")
-        print(f"  wechat: a menu button with key CAMPAIGN:{s.token} starts it")
-        print(f"  voice: gridreach call --campaign {s.campaign_id} --phone <resident's phone>")
+        for line in s.lines:
+            print(f"  {line}")
         print(f"Follow it: gridreach report --campaign {s.campaign_id}")
-        if not args.send_now or s.link is None:
+        if not args.send_now or not s.posted:
             return 0
         print("Sending now...")
         return _send_now_report(store, channels, f"screen:{s.campaign_id}:")

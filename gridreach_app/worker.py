@@ -8,31 +8,23 @@ a one-time code is printed once, never stored in clear.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
 
-from bots.telegram.broadcast import enqueue_notice, enqueue_screening
 from bots.wechat.config import WeComSettings
-from bots.wechat.wecom import APPCHAT, ROBOT, WeComAppChat, WeComRobot, notice_markdown, register_robot
+from bots.wechat.wecom import register_robot
 from campaigns import QUESTIONNAIRE_DIR
 from campaigns.registry import load_and_register
-from gridreach.errors import ConfigError, GridReachError, NotFound
+from gridreach.errors import ConfigError, NotFound
 from gridreach.phones import mask_phone
 from gridreach.store import Store
 from gridreach.views import ChatGroupView
 from gridreach_app.channels_config import ChannelsConfig
 
-__all__ = ["TELEGRAM", "NoticeQueued", "Screening", "add_robot", "issue_code", "list_groups", "queue_notice",
+__all__ = ["NoticeQueued", "Screening", "add_robot", "issue_code", "list_groups", "outbox_channels", "queue_notice",
            "send_now", "start_screening"]
 
-TELEGRAM = "telegram"
-CHANNELS = (TELEGRAM, ROBOT, APPCHAT)
 MAX_NOTICE_CHARS = 3500  # Telegram takes 4096 characters; the notice's header and button come on top
-WECOM_MAX_BYTES = 4096  # a WeCom markdown message
 
 
 @dataclass
@@ -48,8 +40,9 @@ class Screening:
     campaign_id: int
     title: str
     token: str
-    link: str | None  # t.me deep link (Telegram configured)
-    telegram_groups: list[str]
+    lines: list[str]  # what each connector did or says about it ("telegram: link ..., queued for 2 group(s)")
+    queued: list[str]  # the groups a post was queued for
+    posted: bool = False  # some connector posts it (`--send-now` sends it from here)
 
 
 def _grid(store: Store, grid: str) -> str:
@@ -60,7 +53,12 @@ def _grid(store: Store, grid: str) -> str:
 
 
 def _wecom(channels: ChannelsConfig) -> WeComSettings:
-    return channels.wecom or WeComSettings()
+    return channels.settings.get("wecom") or WeComSettings()
+
+
+def outbox_channels(channels: ChannelsConfig) -> list[str]:
+    """The outbox channels of the connectors, in their order (``telegram``, ``wecom_robot``, ...)."""
+    return [name for c in channels.connectors for name in c.outbox_channels]
 
 
 def queue_notice(store: Store, channels: ChannelsConfig, grid: str, title: str | None, body: str,
@@ -77,77 +75,26 @@ def queue_notice(store: Store, channels: ChannelsConfig, grid: str, title: str |
         raise ConfigError("BODY", f"is {len(body)} characters; a notice takes at most {MAX_NOTICE_CHARS}")
     grid = _grid(store, grid)
     title = (title or body.splitlines()[0]).strip()[:60]
-    wecom = _wecom(channels)
-    groups = {c: store.groups_for_grid(grid, c) for c in CHANNELS}
-    if groups[ROBOT] or groups[APPCHAT]:
-        size = len(notice_markdown(title, body).encode("utf-8"))
-        if size > WECOM_MAX_BYTES:
-            raise ConfigError("BODY", f"is too long for WeCom ({size} bytes with its title; at most "
-                                      f"{WECOM_MAX_BYTES}): shorten it")
-    reachable = (len(groups[TELEGRAM]) + sum(g.external_id in wecom.robot_keys for g in groups[ROBOT])
-                 + (len(groups[APPCHAT]) if wecom.corp_id else 0))
+    reachable = sum(c.reachable(store, channels.settings.get(c.name), grid, title, body) for c in channels.connectors)
     if not reachable:
         raise NotFound(f"no group of grid {grid} can receive a notice: bind a Telegram group (/bind {grid} in the "
                        f"group) or register a WeCom robot (gridreach robot add --grid {grid} --name NAME)")
     notice_id = store.create_notice(grid, title, body, actor)
     result = NoticeQueued(notice_id)
-    if groups[TELEGRAM]:
-        result.queued[TELEGRAM] = enqueue_notice(store, notice_id, grid, body)
-        if channels.telegram is None:
-            result.notes.append("Telegram is not configured here: a `gridreach serve` with Telegram sends them")
-    if groups[ROBOT]:
-        robots = WeComRobot(store, wecom).enqueue_notice(notice_id)
-        result.queued[ROBOT] = robots.queued + robots.already
-        if robots.missing_keys:
-            result.skipped[ROBOT] = robots.missing_keys
-            result.notes.append("no webhook key configured for robot(s) " + ", ".join(robots.missing_keys)
-                                + " (GRIDREACH_WECOM_ROBOTS)")
-    if groups[APPCHAT]:
-        if wecom.corp_id:
-            chats = WeComAppChat(store, wecom).enqueue_notice(notice_id)
-            result.queued[APPCHAT] = chats.queued + chats.already
-        else:
-            result.skipped[APPCHAT] = [g.external_id for g in groups[APPCHAT]]
-            result.notes.append("WeCom app chats skipped: GRIDREACH_WECOM_CORP_ID / CORP_SECRET are not set")
+    for connector in channels.connectors:
+        part = connector.queue_notice(store, channels.settings.get(connector.name), notice_id, grid, body)
+        result.queued.update(part.queued)
+        result.skipped.update(part.skipped)
+        result.notes += part.notes
     return result
 
 
 async def send_now(store: Store, channels: ChannelsConfig, timeout: float = 120.0) -> list[str]:
     """Drain the outboxes of the configured channels in this process; what could not be drained, by channel."""
-    from bots.telegram.api import TelegramApi
-    from bots.telegram.sender import Sender
-
     problems: list[str] = []
-    if channels.telegram is not None:
-        api = TelegramApi(channels.telegram)
-        try:
-            await api.start()
-            await _until_idle(store, TELEGRAM, Sender(store, api, channels.telegram).drain, timeout)
-        except GridReachError as exc:
-            problems.append(f"telegram: {exc}")
-        finally:
-            await api.close()
-    elif store.list_outbound(TELEGRAM, "pending"):
-        problems.append("telegram: not configured here, its messages stay queued")
-    wecom = _wecom(channels)
-    notifiers = [WeComRobot(store, wecom)] + ([WeComAppChat(store, wecom)] if wecom.corp_id else [])
-    for notifier in notifiers:
-        if store.list_outbound(notifier.channel, "pending"):
-            await notifier.drain_until_idle(timeout)
+    for connector in channels.connectors:
+        problems += await connector.send_now(store, channels.settings.get(connector.name), timeout)
     return problems
-
-
-async def _until_idle(store: Store, channel: str, drain: Callable[[], Awaitable[Any]], timeout: float) -> None:
-    """Drain, then wait for what was put back (a 429's ``retry_after``) and drain again, until nothing is pending."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        await drain()
-        pending = store.list_outbound(channel, "pending")
-        if not pending or loop.time() >= end:
-            return
-        due = (min(row.not_before for row in pending) - datetime.now(timezone.utc)).total_seconds()
-        await asyncio.sleep(min(max(due, 0.05), max(end - loop.time(), 0.0)))
 
 
 def outbox_counts(store: Store, key_prefix: str) -> dict[str, Counter[str]]:
@@ -161,7 +108,8 @@ def outbox_counts(store: Store, key_prefix: str) -> dict[str, Counter[str]]:
 
 def start_screening(store: Store, channels: ChannelsConfig, grid: str, questionnaire_id: str,
                     actor: str) -> Screening:
-    """A campaign of ``questionnaire_id`` for the grid; its deep link posted to the grid's Telegram groups."""
+    """A campaign of ``questionnaire_id`` for the grid, announced by each connector (Telegram posts its deep
+    link to the grid's groups)."""
     questionnaires = load_and_register(store, QUESTIONNAIRE_DIR)
     q = questionnaires.get(questionnaire_id)
     if q is None:
@@ -170,12 +118,19 @@ def start_screening(store: Store, channels: ChannelsConfig, grid: str, questionn
     title = q.title.get("zh") or q.id
     campaign_id = store.create_campaign(f"{title} ({grid})", grid, q.id, q.version, actor)
     token = store.campaign_token(campaign_id)
-    if channels.telegram is None:
-        return Screening(campaign_id, title, token, None, [])
     both = " / ".join(dict.fromkeys(t for t in (q.title.get("zh"), q.title.get("en")) if t)) or title
-    bot = channels.telegram.bot_username
-    chats = enqueue_screening(store, campaign_id, grid, both, bot, "zh")
-    return Screening(campaign_id, title, token, f"https://t.me/{bot}?start={token}", chats)
+    lines: list[str] = []
+    queued: list[str] = []
+    posted = False
+    for connector in channels.connectors:
+        said = connector.announce_screening(store, channels.settings.get(connector.name), campaign_id, grid, both,
+                                            token)
+        if said is not None:
+            lines.append(said.line)
+            if said.queued is not None:
+                queued += said.queued
+                posted = True
+    return Screening(campaign_id, title, token, lines, queued, posted)
 
 
 def issue_code(store: Store, phone: str | None, resident_id: int | None, actor: str) -> tuple[str, str]:
@@ -216,17 +171,10 @@ def list_groups(store: Store, channels: ChannelsConfig, grid: str | None = None)
         pending[(row.channel, row.target)] += 1
     for row in store.list_outbound(status="failed"):
         failed[(row.channel, row.target)] += 1
-    wecom = _wecom(channels)
     rows = []
     for code in codes:
         for group in store.groups_for_grid(code, None, active_only=False):
             key = (group.channel, group.external_id)
-            note = ""
-            if group.channel == ROBOT and group.external_id not in wecom.robot_keys:
-                note = "no webhook key configured"
-            elif group.channel == APPCHAT and not wecom.corp_id:
-                note = "WeCom app not configured"
-            elif group.channel == TELEGRAM and channels.telegram is None:
-                note = "Telegram not configured here"
-            rows.append(GroupRow(group, pending[key], failed[key], note))
+            notes = (c.group_note(group, channels.settings.get(c.name)) for c in channels.connectors)
+            rows.append(GroupRow(group, pending[key], failed[key], next((n for n in notes if n), "")))
     return rows

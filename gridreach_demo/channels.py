@@ -13,8 +13,6 @@ database. Residents reply from the scripts of ``scripts.yml``; nothing personal 
 from __future__ import annotations
 
 import importlib
-import socket
-import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,15 +20,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from sanic import Blueprint, Sanic
-
 from gridreach.dialogue import Dialogue
 from gridreach.store import Store
 from gridreach.views import ResidentView
+from gridreach_app import web
 from gridreach_app.report import format_summary
 from gridreach_demo.screening import Scenario, assign, check_grid, load_scenarios
 
-__all__ = ["ChannelRun", "Served", "Sizes", "check_channel", "import_fakes", "run_channels", "serve"]
+__all__ = ["ChannelRun", "Sizes", "check_channel", "import_fakes", "run_channels"]
 
 STATUSES = ("complete", "partial", "in_progress", "abandoned", "not_reached")
 
@@ -74,45 +71,6 @@ def import_fakes(*names: str) -> dict[str, ModuleType] | str:
         except ImportError as exc:
             return f"the loopback fake gridreach_fakes.{name} cannot be imported ({exc})"
     return found
-
-
-# ---- serving webhooks on the running loop -----------------------------------------------------------------------
-@dataclass
-class Served:
-    """Sanic (Rasa's web server) serving connector blueprints on 127.0.0.1, on the running event loop."""
-
-    url: str
-    server: Any
-
-    async def stop(self) -> None:
-        await self.server.before_stop()
-        self.server.close()
-        await self.server.wait_closed()
-        await self.server.after_stop()
-
-
-def bind_socket() -> tuple[socket.socket, str]:
-    """A listening address on 127.0.0.1 (its URL known before the app is built: webhooks are registered with it)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
-async def serve(routes: Sequence[tuple[Blueprint, str]], sock: socket.socket, url: str) -> Served:
-    """Serve each blueprint under its URL prefix; blueprint listeners (a connector's loops) start with it."""
-    app = Sanic(f"gridreach_demo_{uuid.uuid4().hex[:10]}")
-    app.config.MOTD = False  # no banner in the demo's output
-    for blueprint, prefix in routes:
-        app.blueprint(blueprint, url_prefix=prefix)
-    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False,
-                                     asyncio_server_kwargs={"start_serving": False})
-    if server is None:
-        raise RuntimeError("the demo's webhook server did not start")
-    await server.startup()
-    await server.before_start()
-    await server.start_serving()
-    await server.after_start()
-    return Served(url, server)
 
 
 # ---- checking ----------------------------------------------------------------------------------------------------
@@ -199,12 +157,14 @@ async def run_channels(store: Store, dialogue: Dialogue, settings: Any, grid: st
     out(f"\nGrid {grid} over the channels, against loopback fakes of Telegram, WeChat/WeCom and Twilio: "
         f"{len(telegram.plan)} residents on Telegram, {len(wechat.plan)} on WeChat, up to {sizes.calls} calls...")
 
-    sock, url = bind_socket()  # one web server for both connectors' webhooks, as under `rasa run`
+    sock = web.bind()  # one web server for both connectors' webhooks, as under `rasa run`
+    url = web.url_of(sock)  # known before the app is built: the webhooks are registered with it
     tg = TelegramPart(fakes["telegram"], store, dialogue, url, sizes.fast)
     wc: Any = None
     try:
         wc = WeChatPart(fakes["wechat"], fakes["wecom"], store, dialogue, url, sizes.fast)
-        served = await serve([(tg.blueprint(), "/telegram"), (wc.blueprint(), "/wechat")], sock, url)
+        app = web.new_app(routes=[(tg.blueprint(), "/telegram"), (wc.blueprint(), "/wechat")], name="gridreach_demo")
+        served = await web.start(app, sock)  # blueprint listeners (a connector's loops) start with it
         try:
             started = await tg.run(worker, telegram_people, telegram, wechat_people, out)
             await wc.run(worker, wechat_people, wechat, started, out)

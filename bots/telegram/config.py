@@ -16,7 +16,18 @@ from urllib.parse import urlsplit
 from bots.pacing import Limit
 from gridreach.errors import ConfigError
 
-__all__ = ["TelegramSettings"]
+__all__ = ["ENV_KEYS", "TelegramSettings"]
+
+# setting -> environment variables that set it under `gridreach serve` (the first one set wins)
+ENV_KEYS: dict[str, tuple[str, ...]] = {
+    "token": ("GRIDREACH_TELEGRAM_TOKEN", "TELEGRAM_BOT_TOKEN"),
+    "bot_username": ("GRIDREACH_TELEGRAM_BOT",),
+    "mode": ("GRIDREACH_TELEGRAM_MODE",),
+    "webhook_url": ("GRIDREACH_TELEGRAM_WEBHOOK_URL",),
+    "webhook_secret": ("GRIDREACH_TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET"),
+    "base_url": ("GRIDREACH_TELEGRAM_API_URL",),
+    "base_file_url": ("GRIDREACH_TELEGRAM_FILE_URL",),
+}
 
 API_BASE = "https://api.telegram.org/bot"
 FILE_BASE = "https://api.telegram.org/file/bot"

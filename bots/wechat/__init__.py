@@ -5,17 +5,21 @@
 * ``WeComRobot`` / ``WeComAppChat`` — notices to a grid's WeCom groups through the outbox, paced;
   ``register_robot`` binds a configured group robot to a grid.
 
-Only ``bots.wechat.vendor`` imports wechatpy.
+Only ``bots.wechat.vendor`` imports wechatpy. The names below are imported when first asked for, so that
+importing ``bots.wechat.config`` (or ``bots.wechat.connector``) imports neither Rasa nor wechatpy.
 """
 
 from __future__ import annotations
 
-from bots.wechat.bot import OfficialAccountBot
-from bots.wechat.channel import OfficialAccount, WeChatInput, WeChatOutput
-from bots.wechat.config import OfficialAccountSettings, WeComSettings
-from bots.wechat.sender import ServiceSender
-from bots.wechat.vendor import CallbackCodec, Inbound, OfficialAccountAPI, WeComAppAPI
-from bots.wechat.wecom import WeComAppChat, WeComRobot, register_robot
+import importlib
+from typing import Any
+
+_WHERE = {
+    "OfficialAccountBot": "bot", "OfficialAccount": "channel", "WeChatInput": "channel", "WeChatOutput": "channel",
+    "OfficialAccountSettings": "config", "WeComSettings": "config", "ServiceSender": "sender",
+    "CallbackCodec": "vendor", "Inbound": "vendor", "OfficialAccountAPI": "vendor", "WeComAppAPI": "vendor",
+    "WeComAppChat": "wecom", "WeComRobot": "wecom", "register_robot": "wecom",
+}
 
 __all__ = [
     "CallbackCodec",
@@ -33,3 +37,9 @@ __all__ = [
     "WeComSettings",
     "register_robot",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"bots.wechat.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'bots.wechat' has no attribute {name!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,7 +19,24 @@ from urllib.parse import urlsplit
 
 from gridreach.errors import ConfigError
 
-__all__ = ["OfficialAccountSettings", "WeComSettings"]
+__all__ = ["OA_ENV_KEYS", "WECOM_ENV_KEYS", "OfficialAccountSettings", "WeComSettings", "robots_from_env"]
+
+# setting -> environment variables that set it under `gridreach serve` (the first one set wins)
+OA_ENV_KEYS: dict[str, tuple[str, ...]] = {
+    "app_id": ("GRIDREACH_WECHAT_APP_ID",),
+    "token": ("GRIDREACH_WECHAT_TOKEN",),
+    "app_secret": ("GRIDREACH_WECHAT_APP_SECRET",),
+    "encoding_aes_key": ("GRIDREACH_WECHAT_AES_KEY",),
+    "api_base_url": ("GRIDREACH_WECHAT_API_URL",),
+}
+WECOM_ENV_KEYS: dict[str, tuple[str, ...]] = {
+    "corp_id": ("GRIDREACH_WECOM_CORP_ID",),
+    "corp_secret": ("GRIDREACH_WECOM_CORP_SECRET",),
+    "agent_id": ("GRIDREACH_WECOM_AGENT_ID",),
+    "api_base_url": ("GRIDREACH_WECOM_API_URL",),
+    "robots": ("GRIDREACH_WECOM_ROBOTS",),  # name=key,name=key
+}
+_ROBOT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 OA_API = "https://api.weixin.qq.com/cgi-bin/"
 WECOM_API = "https://qyapi.weixin.qq.com/cgi-bin/"
@@ -168,3 +186,15 @@ class WeComSettings:
             robot_per_minute=int(_number(data, "robot_per_minute", 20, 1, 20)),
             http_timeout=_number(data, "http_timeout", 10, 0.1, 120),
         )
+
+
+def robots_from_env(variable: str, value: str) -> dict[str, str]:
+    """``building-3=KEY,building-4=KEY`` (``GRIDREACH_WECOM_ROBOTS``) → ``{"building-3": "KEY", ...}``."""
+    robots: dict[str, str] = {}
+    for pair in value.split(","):
+        name, sep, key = (part.strip() for part in pair.partition("="))
+        if not sep or not _ROBOT_NAME.match(name) or not key:
+            raise ConfigError(variable, "must be name=key pairs separated by commas (robot names: letters, "
+                                        "digits, - _ .)")
+        robots[name] = key
+    return robots

@@ -12,8 +12,8 @@ from typing import Any
 from bots.wechat import OfficialAccount, OfficialAccountSettings
 from gridreach.dialogue import Dialogue, Reply
 from gridreach.store import Store
+from gridreach_app.web import ServedApp, new_app, serve_app
 from gridreach_fakes.wechat import FakeWeChat
-from tests.support.sanic_server import ServedApp, new_app, serve_app
 
 TOKEN = "gridreachtoken"
 APP_ID = "wxfake0123456789"

@@ -108,8 +108,8 @@ def telegram_rig(store: Any, dialogue: Any, fake_limits: dict[str, Any] | None =
     """The connector over ``dialogue`` and ``store``, in webhook mode (or ``mode="polling"``), against a fresh fake."""
     from bots.telegram.channel import webhook_blueprint
     from bots.telegram.runtime import TelegramRuntime
+    from gridreach_app.web import new_app, serve_app
     from gridreach_fakes.telegram import FakeTelegram
-    from tests.support.sanic_server import new_app, serve_app
 
     with FakeTelegram(**(fake_limits or FAST_FAKE)) as fake:
         runtime = TelegramRuntime(telegram_settings(fake, **settings), store, dialogue)

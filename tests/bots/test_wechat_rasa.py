@@ -8,10 +8,10 @@ from typing import Any
 
 from bots.wechat import OfficialAccountSettings, WeChatInput
 from gridreach.dialogue import OnceOnly
+from gridreach_app.web import new_app, serve_app
 from gridreach_fakes.wechat import FakeWeChat
 from tests.bots._wechat import APP_ID, SECRET, TOKEN, new_resident, open_account, openid
 from tests.dialogs.conftest import Stack
-from tests.support.sanic_server import new_app, serve_app
 
 
 def test_follow_bind_and_screen_in_chinese_over_safe_mode(wechat_stack: Stack, aes_key: str) -> None:
