@@ -24,7 +24,7 @@
 
 Vendor exceptions (SQLAlchemy, openpyxl, YAML, python-telegram-bot, wechatpy, httpx, twilio, ...) are translated
 into these at the module that adapts the vendor; the vendor's error-code tables live there too, and a vendor-specific
-child (e.g. ``ServiceWindowClosed(Refused)`` in ``bots.wechat.vendor``, ``SpeechModelMissing(VoiceError)`` in
+child (e.g. ``ServiceWindowClosed(Refused)`` in ``bots.wechat.api``, ``SpeechModelMissing(VoiceError)`` in
 ``voice_caller.asr``) lives next to its adapter. Callers catch ``GridReachError`` or one of its children.
 """
 

@@ -136,7 +136,7 @@ async def run_channels(store: Store, dialogue: Dialogue, settings: Any, grid: st
     sizes = sizes or Sizes()
     fakes = import_fakes("telegram", "wechat", "wecom")
     if isinstance(fakes, str):
-        out(f"\nChannels part skipped: {fakes}. (It needs a clone of the repository; the part above ran.)")
+        out(f"\nChannels part skipped: {fakes}. (Install GridReach with its gridreach_fakes package, e.g. from a clone: make setup; the part above ran.)")
         return True
     from gridreach_demo.telegram import TelegramPart
     from gridreach_demo.wechat import WeChatPart

@@ -30,8 +30,8 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from bots.telegram.config import TelegramSettings
+from bots.telegram.format import pressed_option, question_keyboard
 from bots.telegram.journal import UpdateJournal, once, step_name
-from bots.telegram.keyboard import pressed_option, question_keyboard
 from bots.telegram.sender import CHANNEL, Sender
 from bots.telegram.updates import Incoming, UpdateBusy, parse_update
 from bots.telegram.workers import WORKER_COMMANDS, WorkerDesk, split_command

@@ -5,7 +5,7 @@
 * ``WeComRobot`` / ``WeComAppChat`` — notices to a grid's WeCom groups through the outbox, paced;
   ``register_robot`` binds a configured group robot to a grid.
 
-Only ``bots.wechat.vendor`` imports wechatpy. The names below are imported when first asked for, so that
+Only ``bots.wechat.api`` imports wechatpy. The names below are imported when first asked for, so that
 importing ``bots.wechat.config`` (or ``bots.wechat.connector``) imports neither Rasa nor wechatpy.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 _WHERE = {
     "OfficialAccountBot": "bot", "OfficialAccount": "channel", "WeChatInput": "channel", "WeChatOutput": "channel",
     "OfficialAccountSettings": "config", "WeComSettings": "config", "ServiceSender": "sender",
-    "CallbackCodec": "vendor", "Inbound": "vendor", "OfficialAccountAPI": "vendor", "WeComAppAPI": "vendor",
+    "CallbackCodec": "api", "Inbound": "api", "OfficialAccountAPI": "api", "WeComAppAPI": "api",
     "WeComAppChat": "wecom", "WeComRobot": "wecom", "register_robot": "wecom",
 }
 

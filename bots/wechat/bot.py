@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from bots.wechat.api import Inbound
 from bots.wechat.binding import Binder, BindRequest, parse_binding
 from bots.wechat.config import OfficialAccountSettings
 from bots.wechat.format import Choices, compose
 from bots.wechat.sender import ServiceSender
 from bots.wechat.turns import TurnKeeper
-from bots.wechat.vendor import Inbound
 from campaigns.phrases import both, phrase
 from campaigns.triggers import start_message
 from gridreach.bounded import BoundedDict

@@ -24,11 +24,11 @@ from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint
 
 from bots.rasa_adapter import OnNewMessage, rasa_dialogue
+from bots.wechat.api import CallbackCodec, OfficialAccountAPI
 from bots.wechat.bot import CHANNEL, OfficialAccountBot
 from bots.wechat.config import OfficialAccountSettings
 from bots.wechat.ports import CustomerService
 from bots.wechat.sender import ServiceSender
-from bots.wechat.vendor import CallbackCodec, OfficialAccountAPI
 from bots.wechat.webhook import webhook_blueprint
 from gridreach.dialogue import Dialogue
 from gridreach.errors import ConfigError

@@ -17,8 +17,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bots.wechat.api import CallbackCodec
 from bots.wechat.bot import OfficialAccountBot
-from bots.wechat.vendor import CallbackCodec
 from gridreach.errors import ForgedRequest, MalformedRequest
 from gridreach.http_body import read_capped
 

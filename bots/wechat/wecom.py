@@ -22,8 +22,8 @@ import httpx
 
 from bots.outbox import Outbox, OutboxReport
 from bots.pacing import Limit, Pacer
+from bots.wechat.api import WeComAppAPI, refusal
 from bots.wechat.config import WeComSettings
-from bots.wechat.vendor import WeComAppAPI, refusal
 from campaigns.phrases import both
 from gridreach.errors import ChannelUnavailable, ConfigError, NotFound, Refused
 from gridreach.store import Store

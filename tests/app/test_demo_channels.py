@@ -134,11 +134,11 @@ def test_demo_runs_a_grid_over_telegram_and_wechat_and_prints_what_the_database_
 def test_without_the_fakes_the_channels_part_says_so_and_changes_nothing(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("gridreach_demo.channels.PROJECT_ROOT", tmp_path)  # a checkout without tests/
+    monkeypatch.setitem(sys.modules, "gridreach_fakes.telegram", None)  # an install built without the fakes
     said: list[str] = []
     settings = Settings(home=tmp_path / "home", database_url="sqlite://", model_dir=tmp_path)
     assert asyncio.run(run_channels(store, None, settings, "G02", Sizes(), out=said.append)) is True  # type: ignore[arg-type]
-    assert len(said) == 1 and "Channels part skipped" in said[0] and "repository clone" in said[0]
+    assert len(said) == 1 and "Channels part skipped" in said[0] and "gridreach_fakes.telegram" in said[0]
     assert store.grid_summary() == []
 
 

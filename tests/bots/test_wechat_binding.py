@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from bots.wechat import OfficialAccountSettings, vendor
+from bots.wechat import OfficialAccountSettings
+from bots.wechat import api as vendor
 from bots.wechat.binding import SCOPE, Binder, BindRequest
 from bots.wechat.channel import WeChatInput
 from gridreach.dialogue import OnceOnly

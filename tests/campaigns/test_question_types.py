@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from bots.telegram.keyboard import pressed_option, question_keyboard
+from bots.telegram.format import pressed_option, question_keyboard
 from bots.wechat.format import compose
 from campaigns import engine, qtypes
 from campaigns._values import read_count

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bots.telegram.updates import MalformedUpdate, parse_update
+from bots.wechat.api import CallbackCodec
 from bots.wechat.config import OfficialAccountSettings
-from bots.wechat.vendor import CallbackCodec
 from gridreach.errors import ForgedRequest, MalformedRequest
 from voice_caller.config import VoiceSettings
 from voice_caller.signature import SignatureChecker
