@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from gridreach.store import Store
     from gridreach.views import ChatGroupView
 
-__all__ = ["Announced", "Connector", "NoticeQueued", "Outgoing", "Serving", "Started", "read_section", "until_idle"]
+__all__ = ["Announced", "Connector", "NoticeQueued", "Outgoing", "Serving", "Started", "WithoutGroups", "read_section",
+           "until_idle"]
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,28 @@ class Connector(Protocol):
         """Tell the grid how to join a new screening (``title``: its titles, ``token``: the campaign's token), or
         how residents join it here; None: nothing to say."""
         ...
+
+
+class WithoutGroups:
+    """The group side of a ``Connector`` for a channel that has no groups (a phone line, a one-to-one chat): it
+    reaches none, queues nothing, has nothing to send and nothing to say about a group. Inherit it and write the
+    rest (``announce_screening`` too, when residents join a screening through this channel)."""
+
+    def reachable(self, store: Store, settings: Any | None, grid: str, title: str, body: str) -> int:
+        return 0
+
+    def queue_notice(self, store: Store, settings: Any | None, notice_id: int, grid: str, body: str) -> NoticeQueued:
+        return NoticeQueued()
+
+    async def send_now(self, store: Store, settings: Any | None, timeout: float) -> list[str]:
+        return []
+
+    def group_note(self, group: ChatGroupView, settings: Any | None) -> str:
+        return ""
+
+    def announce_screening(self, store: Store, settings: Any | None, campaign_id: int, grid: str, title: str,
+                           token: str) -> Announced | None:
+        return None
 
 
 def read_section(keys: Mapping[str, tuple[str, ...]], section: Mapping[str, Any] | None, env: Mapping[str, str],

@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gridreach.connector import Announced, NoticeQueued, Serving, Started
+from gridreach.connector import Announced, Serving, Started, WithoutGroups
 from gridreach.errors import ConfigError
 from gridreach.store import Store
-from gridreach.views import ChatGroupView
 from voice_caller.config import ENV_KEYS, VoiceSettings
 
 __all__ = ["CONNECTOR", "VoiceConnector"]
@@ -23,7 +22,7 @@ __all__ = ["CONNECTOR", "VoiceConnector"]
 _NOT_CHANNEL_SETTINGS = ("GRIDREACH_SPEECH_MODELS", "GRIDREACH_TTS_CACHE")  # alone, they do not turn voice on
 
 
-class VoiceConnector:
+class VoiceConnector(WithoutGroups):
     name = "voice"
     aliases: tuple[str, ...] = ()
     outbox_channels: tuple[str, ...] = ()
@@ -62,18 +61,6 @@ class VoiceConnector:
 
         return Started(f"webhooks on {settings.listen_host}:{port} "
                        f"(Twilio reaches them at {settings.public_base_url}/voice/...)", closers=[close])
-
-    def reachable(self, store: Store, settings: Any, grid: str, title: str, body: str) -> int:
-        return 0
-
-    def queue_notice(self, store: Store, settings: Any, notice_id: int, grid: str, body: str) -> NoticeQueued:
-        return NoticeQueued()
-
-    async def send_now(self, store: Store, settings: Any, timeout: float) -> list[str]:
-        return []
-
-    def group_note(self, group: ChatGroupView, settings: Any) -> str:
-        return ""
 
     def announce_screening(self, store: Store, settings: Any, campaign_id: int, grid: str, title: str,
                            token: str) -> Announced:

@@ -19,7 +19,15 @@ from bots.wechat.config import (
     WeComSettings,
     robots_from_env,
 )
-from gridreach.connector import Announced, NoticeQueued, Outgoing, Serving, Started, read_section
+from gridreach.connector import (
+    Announced,
+    NoticeQueued,
+    Outgoing,
+    Serving,
+    Started,
+    WithoutGroups,
+    read_section,
+)
 from gridreach.errors import ConfigError
 from gridreach.store import Store
 from gridreach.views import ChatGroupView
@@ -32,7 +40,7 @@ ROBOT, APPCHAT = "wecom_robot", "wecom_appchat"
 WECOM_MAX_BYTES = 4096  # a WeCom markdown message
 
 
-class OfficialAccountConnector:
+class OfficialAccountConnector(WithoutGroups):
     """Residents talk to the account; its notices reach them through the WeCom groups (``WECOM``)."""
 
     name = "wechat"
@@ -60,18 +68,6 @@ class OfficialAccountConnector:
                        loops=[("wechat service messages", account.service.drain)],
                        closers=[account.bot.turns.settle],  # late replies still become customer-service messages
                        send=send)
-
-    def reachable(self, store: Store, settings: Any, grid: str, title: str, body: str) -> int:
-        return 0
-
-    def queue_notice(self, store: Store, settings: Any, notice_id: int, grid: str, body: str) -> NoticeQueued:
-        return NoticeQueued()
-
-    async def send_now(self, store: Store, settings: Any, timeout: float) -> list[str]:
-        return []
-
-    def group_note(self, group: ChatGroupView, settings: Any) -> str:
-        return ""
 
     def announce_screening(self, store: Store, settings: Any, campaign_id: int, grid: str, title: str,
                            token: str) -> Announced:

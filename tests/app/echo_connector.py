@@ -9,10 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gridreach.connector import NoticeQueued, Outgoing, Serving, Started, read_section
+from gridreach.connector import Outgoing, Serving, Started, WithoutGroups, read_section
 from gridreach.errors import ConfigError
-from gridreach.store import Store
-from gridreach.views import ChatGroupView
 
 __all__ = ["CONNECTOR", "EchoConnector", "EchoSettings"]
 
@@ -34,7 +32,7 @@ class EchoSettings:
         return cls(prefix)
 
 
-class EchoConnector:
+class EchoConnector(WithoutGroups):
     name = "echo"
     aliases: tuple[str, ...] = ()
     outbox_channels: tuple[str, ...] = ()
@@ -66,21 +64,6 @@ class EchoConnector:
 
         return Started(f"echo on {serving.base_url}{PATH}/webhook", routes=[(blueprint, PATH)], send=send)
 
-    def reachable(self, store: Store, settings: Any, grid: str, title: str, body: str) -> int:
-        return 0
-
-    def queue_notice(self, store: Store, settings: Any, notice_id: int, grid: str, body: str) -> NoticeQueued:
-        return NoticeQueued()
-
-    async def send_now(self, store: Store, settings: Any, timeout: float) -> list[str]:
-        return []
-
-    def group_note(self, group: ChatGroupView, settings: Any) -> str:
-        return ""
-
-    def announce_screening(self, store: Store, settings: Any, campaign_id: int, grid: str, title: str,
-                           token: str) -> None:
-        return None
 
 
 CONNECTOR = EchoConnector()
