@@ -6,12 +6,14 @@ Importing this module imports neither Rasa nor python-telegram-bot: ``start`` an
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from bots.telegram.config import ENV_KEYS, TelegramSettings
 from gridreach.connector import Announced, NoticeQueued, Outgoing, Serving, Started, read_section, until_idle
+from gridreach.errors import MalformedRequest, RecipientGone
 from gridreach.store import Store
 from gridreach.views import ChatGroupView
 
@@ -22,8 +24,8 @@ WEBHOOK_PATH = "/webhooks/telegram_gridreach"  # as under `rasa run`
 
 class TelegramConnector:
     name = "telegram"
-    aliases = ("bots.telegram.TelegramInput",)
-    outbox_channels = ("telegram",)
+    aliases: tuple[str, ...] = ("bots.telegram.TelegramInput",)
+    outbox_channels: tuple[str, ...] = ("telegram",)
 
     def read_settings(self, section: Mapping[str, Any] | None, env: Mapping[str, str], home: Path,
                       where: str) -> TelegramSettings | None:
@@ -92,13 +94,26 @@ class TelegramConnector:
 
 def _sender(runtime: Any) -> Callable[[str, Outgoing], Awaitable[None]]:
     async def send(account: str, message: Outgoing) -> None:
+        """Send to one resident's private chat now (a 5xx leaves it in the outbox); ``RecipientGone`` when they
+        opted out of Telegram, ``MalformedRequest`` when ``account`` is not a chat id."""
+        try:
+            chat_id = int(account)
+        except ValueError:
+            raise MalformedRequest(f"not a Telegram chat id: {account!r}") from None
+        if await asyncio.to_thread(_opted_out, runtime.store, account):
+            raise RecipientGone("the resident opted out of telegram")
         markup = None
         if message.choices:
             markup = {"keyboard": [[{"text": c}] for c in message.choices], "one_time_keyboard": True,
                       "resize_keyboard": True}
-        await runtime.sender.send_now(int(account), message.text, markup)
+        await runtime.sender.send_now(chat_id, message.text, markup)
 
     return send
+
+
+def _opted_out(store: Store, account: str) -> bool:
+    resident = store.resident_by_identity("telegram", account)
+    return resident is not None and store.has_opted_out(resident.id, "telegram")
 
 
 CONNECTOR = TelegramConnector()

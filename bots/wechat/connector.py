@@ -7,6 +7,7 @@ Importing this module imports neither Rasa nor wechatpy: ``start`` and the outbo
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,7 +29,7 @@ from gridreach.connector import (
     WithoutGroups,
     read_section,
 )
-from gridreach.errors import ConfigError
+from gridreach.errors import ConfigError, RecipientGone
 from gridreach.store import Store
 from gridreach.views import ChatGroupView
 
@@ -44,7 +45,7 @@ class OfficialAccountConnector(WithoutGroups):
     """Residents talk to the account; its notices reach them through the WeCom groups (``WECOM``)."""
 
     name = "wechat"
-    aliases = ("bots.wechat.WeChatInput",)
+    aliases: tuple[str, ...] = ("bots.wechat.WeChatInput",)
     outbox_channels: tuple[str, ...] = ()  # customer-service messages are drained by `serve`, not by notices
 
     def read_settings(self, section: Mapping[str, Any] | None, env: Mapping[str, str], home: Path,
@@ -60,8 +61,13 @@ class OfficialAccountConnector(WithoutGroups):
         mode = "safe mode" if settings.safe_mode else "plaintext"
 
         async def send(account_id: str, message: Outgoing) -> None:
+            """Queue a customer-service message (sent by the loop within the 48 h window); ``RecipientGone`` when
+            the resident opted out of WeChat."""
+            if await asyncio.to_thread(_opted_out, serving.store, account_id):
+                raise RecipientGone("the resident opted out of wechat")
             lines = [message.text, *(f"{i}. {c}" for i, c in enumerate(message.choices, 1))]
-            account.service.enqueue(account_id, "\n".join(lines), f"send:{uuid.uuid4().hex}")
+            await asyncio.to_thread(account.service.enqueue, account_id, "\n".join(lines), f"send:{uuid.uuid4().hex}")
+            account.service.outbox.wake()
 
         return Started(f"callback {serving.base_url}{CALLBACK_PATH}/webhook ({mode}, {settings.app_id})",
                        routes=[(account.blueprint("wechat_webhook"), CALLBACK_PATH)],
@@ -79,7 +85,7 @@ class WeComConnector:
 
     name = "wecom"
     aliases: tuple[str, ...] = ()
-    outbox_channels = (ROBOT, APPCHAT)
+    outbox_channels: tuple[str, ...] = (ROBOT, APPCHAT)
 
     def read_settings(self, section: Mapping[str, Any] | None, env: Mapping[str, str], home: Path,
                       where: str) -> WeComSettings | None:
@@ -156,3 +162,8 @@ class WeComConnector:
 
 OFFICIAL_ACCOUNT = OfficialAccountConnector()
 WECOM = WeComConnector()
+
+
+def _opted_out(store: Store, openid: str) -> bool:
+    resident = store.resident_by_identity("wechat", openid)
+    return resident is not None and store.has_opted_out(resident.id, "wechat")

@@ -12,12 +12,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import bots
 from bots.telegram.connector import CONNECTOR as TELEGRAM
 from bots.wechat.connector import CALLBACK_PATH
 from bots.wechat.connector import OFFICIAL_ACCOUNT as WECHAT
 from gridreach.connector import Outgoing, Serving, Started
 from gridreach.dialogue import OnceOnly
+from gridreach.errors import MalformedRequest, RecipientGone
 from gridreach.settings import Settings
 from gridreach_app import web
 from gridreach_fakes.telegram import FakeTelegram
@@ -96,7 +99,13 @@ async def test_telegram_send_a_text_and_a_question_and_a_blocked_user_opts_out(s
             assert await asyncio.to_thread(fake.wait_for, lambda: len(fake.texts(41)) == 3, 10.0)
             assert await asyncio.to_thread(fake.wait_for, lambda: store.list_outbound(
                 "telegram", kind="reply")[0].status == "sent", 10.0)
+            # 李四 is opted out now: refused before anything is sent; a chat id that is no number is malformed
+            with pytest.raises(RecipientGone):
+                await started.send("42", Outgoing("明天上午停水"))
+            with pytest.raises(MalformedRequest):
+                await started.send("not-a-chat", Outgoing("明天上午停水"))
         assert fake.texts(41) == ["明天上午停水", "您有没有咳嗽？", "今晚停电"]  # nothing more, nothing twice
+        assert [(m, code) for m, code, _ in fake.rejected] == [("sendMessage", 403)]  # nothing sent to 李四 again
     assert _connector_tasks() == []  # the sender loop stopped with the web server
 
 
