@@ -55,10 +55,10 @@ fuzz: setup
 bench: bench-chat bench-voice
 
 bench-chat: setup model
-	$(PY) bench/chat.py
+	$(PY) -m bench.chat
 
 bench-voice: setup model
-	$(PY) bench/voice.py
+	$(PY) -m bench.voice
 
 serve: setup model
 	$(GR) serve

@@ -22,7 +22,7 @@ COLUMNS = ("rasa_rest", "gridreach_telegram")
 
 def _run_bench(*args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "chat.py"), *args], cwd=PROJECT_ROOT,
+    return subprocess.run([sys.executable, "-m", "bench.chat", *args], cwd=PROJECT_ROOT,
                           env=env, capture_output=True, text=True, timeout=timeout)
 
 
