@@ -10,10 +10,8 @@ connectors; nothing else names them.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -25,8 +23,7 @@ if TYPE_CHECKING:
     from gridreach.store import Store
     from gridreach.views import ChatGroupView
 
-__all__ = ["Announced", "Connector", "NoticeQueued", "Outgoing", "Serving", "Started", "WithoutGroups", "read_section",
-           "until_idle"]
+__all__ = ["Announced", "Connector", "NoticeQueued", "Outgoing", "Serving", "Started", "WithoutGroups", "read_section"]
 
 
 @dataclass(frozen=True)
@@ -175,16 +172,3 @@ def read_section(keys: Mapping[str, tuple[str, ...]], section: Mapping[str, Any]
         elif head == "robots" and exc.key != head:
             named = f"{named} ({exc.key})"
         raise ConfigError(named, exc.reason) from None
-
-
-async def until_idle(store: Store, channel: str, drain: Callable[[], Awaitable[Any]], timeout: float) -> None:
-    """Drain, then wait for what was put back (a 429's ``retry_after``) and drain again, until nothing is pending."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        await drain()
-        pending = store.list_outbound(channel, "pending")
-        if not pending or loop.time() >= end:
-            return
-        due = (min(row.not_before for row in pending) - datetime.now(timezone.utc)).total_seconds()
-        await asyncio.sleep(min(max(due, 0.05), max(end - loop.time(), 0.0)))

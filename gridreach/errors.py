@@ -6,6 +6,7 @@
     ├── ConfigError(key, reason)          a setting is missing or has a bad value
     ├── StorageError                      the database failed or refused an operation
     │   ├── NotFound                      a referenced row does not exist
+    │   ├── GroupConflict(grid)           a chat group is bound to another grid
     │   └── QuestionnaireVersionConflict  same questionnaire id + version, different content
     ├── DefinitionError(path, line, reason)  a campaign / questionnaire file is wrong
     ├── ImportFileError                   a resident or geography file cannot be read
@@ -25,7 +26,9 @@
 Vendor exceptions (SQLAlchemy, openpyxl, YAML, python-telegram-bot, wechatpy, httpx, twilio, ...) are translated
 into these at the module that adapts the vendor; the vendor's error-code tables live there too, and a vendor-specific
 child (e.g. ``ServiceWindowClosed(Refused)`` in ``bots.wechat.api``, ``SpeechModelMissing(VoiceError)`` in
-``voice_caller.asr``) lives next to its adapter. Callers catch ``GridReachError`` or one of its children.
+``voice_caller.asr``) lives next to its adapter, as do a few internal signals of one package (``DialogueError`` in
+``gridreach.dialogue``, ``UpdateBusy`` in ``bots.telegram.updates``, ``ActionServerError`` in the app), each a child
+of a class here. Callers catch ``GridReachError`` or one of its children.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The connector registry: which channels `gridreach serve`, the worker commands and the demo loop over.
+"""The connector registry: which channels `gridreach serve` and the worker commands (notice, screen, groups) loop over.
 
 The built-in connectors are listed here, by module path (``module:ATTRIBUTE``), and imported when first asked
 for (importing one imports neither Rasa nor its client library). More come from

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bots.telegram.config import ENV_KEYS, TelegramSettings
-from gridreach.connector import Announced, NoticeQueued, Outgoing, Serving, Started, read_section, until_idle
+from gridreach.connector import Announced, NoticeQueued, Outgoing, Serving, Started, read_section
 from gridreach.errors import MalformedRequest, RecipientGone
 from gridreach.store import Store
 from gridreach.views import ChatGroupView
@@ -64,13 +64,13 @@ class TelegramConnector:
         from gridreach.errors import GridReachError
 
         if settings is None:
-            if store.list_outbound("telegram", "pending"):
+            if await asyncio.to_thread(store.list_outbound, "telegram", "pending"):
                 return ["telegram: not configured here, its messages stay queued"]
             return []
         api = TelegramApi(settings)
         try:
             await api.start()
-            await until_idle(store, "telegram", Sender(store, api, settings).drain, timeout)
+            await Sender(store, api, settings).drain_until_idle(timeout)
         except GridReachError as exc:
             return [f"telegram: {exc}"]
         finally:

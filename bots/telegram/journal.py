@@ -1,7 +1,7 @@
 """What handling one update has already done, so that a retried update does each side effect once.
 
 An update whose handling fails is handled again (the webhook answers 500 and Telegram redelivers it; the poller
-retries it). Its claim row (``Store.claim_message``) keeps a record of the steps already done
+retries it). Its claim row (``gridreach.dialogue.claimed`` over ``Store.claim_message``) keeps a record of the steps already done
 (``Store.record_message_step``): each message sent (``send:<n>``, the n-th send of the update, with its message
 id), each callback answer and edit, the dialogue's replies, the notice or campaign created. A retry takes the
 recorded result instead of doing the step again, so "worker linked" is sent once however often the update is

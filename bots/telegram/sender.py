@@ -136,6 +136,10 @@ class Sender:
         """Send the outbox until ``stop`` is set (messages already being sent are finished)."""
         await self.outbox.run(stop, idle)
 
+    async def drain_until_idle(self, timeout: float = 300.0) -> OutboxReport:
+        """Drain, wait for what a 429 put back, drain again, until nothing is pending or ``timeout`` passed."""
+        return await self.outbox.drain_until_idle(timeout)
+
     async def drain(self, rounds: int = 1000) -> OutboxReport:
         """Send everything that is due now, and what becomes due while doing so (tests, the CLI)."""
         return await self.outbox.drain(rounds)

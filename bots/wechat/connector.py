@@ -67,7 +67,7 @@ class OfficialAccountConnector(WithoutGroups):
                 raise RecipientGone("the resident opted out of wechat")
             lines = [message.text, *(f"{i}. {c}" for i, c in enumerate(message.choices, 1))]
             await asyncio.to_thread(account.service.enqueue, account_id, "\n".join(lines), f"send:{uuid.uuid4().hex}")
-            account.service.outbox.wake()
+            await account.service.drain()
 
         return Started(f"callback {serving.base_url}{CALLBACK_PATH}/webhook ({mode}, {settings.app_id})",
                        routes=[(account.blueprint("wechat_webhook"), CALLBACK_PATH)],
@@ -143,7 +143,7 @@ class WeComConnector:
         wecom = settings or WeComSettings()
         notifiers = [WeComRobot(store, wecom)] + ([WeComAppChat(store, wecom)] if wecom.corp_id else [])
         for notifier in notifiers:
-            if store.list_outbound(notifier.channel, "pending"):
+            if await asyncio.to_thread(store.list_outbound, notifier.channel, "pending"):
                 await notifier.drain_until_idle(timeout)
         return []
 
