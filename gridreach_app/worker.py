@@ -21,14 +21,14 @@ from gridreach.store import Store
 from gridreach.views import ChatGroupView
 from gridreach_app.channels_config import ChannelsConfig
 
-__all__ = ["NoticeQueued", "Screening", "add_robot", "issue_code", "list_groups", "outbox_channels", "queue_notice",
+__all__ = ["NoticeSent", "Screening", "add_robot", "issue_code", "list_groups", "outbox_channels", "queue_notice",
            "send_now", "start_screening"]
 
 MAX_NOTICE_CHARS = 3500  # Telegram takes 4096 characters; the notice's header and button come on top
 
 
 @dataclass
-class NoticeQueued:
+class NoticeSent:
     notice_id: int
     queued: dict[str, list[str]] = field(default_factory=dict)  # channel -> group ids
     skipped: dict[str, list[str]] = field(default_factory=dict)  # channel -> group ids it cannot reach (why: note)
@@ -62,7 +62,7 @@ def outbox_channels(channels: ChannelsConfig) -> list[str]:
 
 
 def queue_notice(store: Store, channels: ChannelsConfig, grid: str, title: str | None, body: str,
-                 actor: str) -> NoticeQueued:
+                 actor: str) -> NoticeSent:
     """Create the notice and queue it to every bound group of the grid that can be reached.
 
     Refused before anything is stored (``ConfigError`` / ``NotFound``) when the text is empty or too long, the grid
@@ -80,7 +80,7 @@ def queue_notice(store: Store, channels: ChannelsConfig, grid: str, title: str |
         raise NotFound(f"no group of grid {grid} can receive a notice: bind a Telegram group (/bind {grid} in the "
                        f"group) or register a WeCom robot (gridreach robot add --grid {grid} --name NAME)")
     notice_id = store.create_notice(grid, title, body, actor)
-    result = NoticeQueued(notice_id)
+    result = NoticeSent(notice_id)
     for connector in channels.connectors:
         part = connector.queue_notice(store, channels.settings.get(connector.name), notice_id, grid, body)
         result.queued.update(part.queued)

@@ -19,7 +19,9 @@ from urllib.parse import urlsplit
 
 from gridreach.errors import ConfigError
 
-__all__ = ["OA_ENV_KEYS", "WECOM_ENV_KEYS", "OfficialAccountSettings", "WeComSettings", "robots_from_env"]
+__all__ = ["APPCHAT", "OA_ENV_KEYS", "ROBOT", "WECOM_ENV_KEYS", "OfficialAccountSettings", "WeComSettings", "robots_from_env"]
+
+ROBOT, APPCHAT = "wecom_robot", "wecom_appchat"  # the outbox / group channels of WeCom robots and app chats
 
 # setting -> environment variables that set it under `gridreach serve` (the first one set wins)
 OA_ENV_KEYS: dict[str, tuple[str, ...]] = {

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from bots.wechat.config import (
+    APPCHAT,
     OA_ENV_KEYS,
+    ROBOT,
     WECOM_ENV_KEYS,
     OfficialAccountSettings,
     WeComSettings,
@@ -37,7 +39,6 @@ __all__ = ["CALLBACK_PATH", "OFFICIAL_ACCOUNT", "WECOM", "WECOM_MAX_BYTES", "Off
            "WeComConnector"]
 
 CALLBACK_PATH = "/webhooks/wechat"  # as under `rasa run`
-ROBOT, APPCHAT = "wecom_robot", "wecom_appchat"
 WECOM_MAX_BYTES = 4096  # a WeCom markdown message
 
 

@@ -23,16 +23,14 @@ import httpx
 from bots.outbox import Outbox, OutboxReport
 from bots.pacing import Limit, Pacer
 from bots.wechat.api import WeComAppAPI, refusal
-from bots.wechat.config import WeComSettings
+from bots.wechat.config import APPCHAT, ROBOT, WeComSettings
 from campaigns.phrases import both
 from gridreach.errors import ChannelUnavailable, ConfigError, NotFound, Refused
 from gridreach.store import Store
 from gridreach.views import ChatGroupView, OutboundView
 
-__all__ = ["APPCHAT", "ROBOT", "NoticeQueued", "WeComAppChat", "WeComRobot", "notice_markdown", "register_robot"]
+__all__ = ["APPCHAT", "ROBOT", "RobotNoticeQueued", "WeComAppChat", "WeComRobot", "notice_markdown", "register_robot"]
 
-ROBOT = "wecom_robot"
-APPCHAT = "wecom_appchat"
 log = logging.getLogger(__name__)
 
 
@@ -49,7 +47,7 @@ def notice_markdown(title: str, body: str) -> str:
 
 
 @dataclass
-class NoticeQueued:
+class RobotNoticeQueued:
     queued: list[str] = field(default_factory=list)  # group ids queued now
     already: list[str] = field(default_factory=list)  # queued before (not again)
     missing_keys: list[str] = field(default_factory=list)  # robots bound in the database but not configured
@@ -69,11 +67,11 @@ class _GroupNotifier(ABC):
                              on_failed=self._audit, backoff=settings.robot_window, backoff_factor=1.0, batch=batch,
                              lease=lease)
 
-    def enqueue_notice(self, notice_id: int) -> NoticeQueued:
+    def enqueue_notice(self, notice_id: int) -> RobotNoticeQueued:
         notice = self.store.get_notice(notice_id)
         if notice is None:
             raise NotFound(f"unknown notice {notice_id}")
-        report = NoticeQueued()
+        report = RobotNoticeQueued()
         payload = {"notice_id": notice_id, "msgtype": "markdown",
                    "content": notice_markdown(notice.title, notice.body)}
         for group in self.store.groups_for_grid(notice.grid_code, self.channel):
