@@ -24,13 +24,12 @@ from gridreach.store import Store
 from gridreach.views import ResidentView
 from gridreach_app.runtime import open_runtime
 from voice_caller.asr import SpeechModels
-from voice_caller.call import speech_listeners
+from voice_caller.assemble import assemble
 from voice_caller.config import VoiceSettings
 from voice_caller.dialer import Dialer, DialOutcome
 from voice_caller.prompts import fixed_prompts
 from voice_caller.server import VoiceServer
 from voice_caller.tts import Speaker
-from voice_caller.twilio_api import TwilioTelephony
 
 __all__ = ["VoiceApp", "call_language", "open_voice", "run_call"]
 
@@ -92,21 +91,18 @@ async def open_voice(settings: Settings, environ: Mapping[str, str] | None = Non
                      models: SpeechModels | None = None) -> AsyncIterator[VoiceApp]:
     """Voice settings, the runtime (store + dialogue, wrapped in OnceOnly), speech, the server listening."""
     voice = VoiceSettings.from_env(os.environ if environ is None else environ, home=settings.home)
-    models = models or SpeechModels(voice.speech_models_dir)
-    speaker = Speaker(voice.tts_cache_dir)
-    try:
-        async with open_runtime(settings) as rt:
-            telephony = TwilioTelephony(voice)
-            server = VoiceServer(voice, rt.store, dialogue=rt.dialogue, speaker=speaker,
-                                 listeners=speech_listeners(models), telephony=telephony)
-            await server.start()
+    async with open_runtime(settings) as rt:
+        parts = assemble(voice, rt.store, rt.dialogue, models)
+        try:
+            await parts.server.start()
             try:
-                yield VoiceApp(voice, rt.store, server, Dialer(voice, rt.store, telephony, server), speaker, models,
+                yield VoiceApp(voice, rt.store, parts.server,
+                               Dialer(voice, rt.store, parts.telephony, parts.server), parts.speaker, parts.models,
                                load_directory(QUESTIONNAIRE_DIR))
             finally:
-                await server.stop()
-    finally:
-        speaker.close()
+                await parts.server.stop()
+        finally:
+            parts.close()
 
 
 def _who(store: Store, phone: str | None, resident_id: int | None) -> ResidentView | None:

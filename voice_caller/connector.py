@@ -38,26 +38,19 @@ class VoiceConnector(WithoutGroups):
         return None
 
     async def start(self, serving: Serving, settings: VoiceSettings) -> Started:
-        from voice_caller.asr import SpeechModels
-        from voice_caller.call import speech_listeners
-        from voice_caller.server import VoiceServer
-        from voice_caller.tts import Speaker
-        from voice_caller.twilio_api import TwilioTelephony
+        from voice_caller.assemble import assemble
 
-        speaker = Speaker(settings.tts_cache_dir)
-        server = VoiceServer(settings, serving.store, dialogue=serving.dialogue, speaker=speaker,
-                             listeners=speech_listeners(SpeechModels(settings.speech_models_dir)),
-                             telephony=TwilioTelephony(settings))
+        parts = assemble(settings, serving.store, serving.dialogue)
         try:
-            port = await server.start()
+            port = await parts.server.start()
         except OSError as exc:
-            speaker.close()
+            parts.close()
             raise ConfigError("GRIDREACH_VOICE_PORT", f"cannot listen on {settings.listen_host}:"
                                                       f"{settings.listen_port} ({exc.strerror})") from None
 
         async def close() -> None:
-            await server.stop()
-            speaker.close()
+            await parts.server.stop()
+            parts.close()
 
         return Started(f"webhooks on {settings.listen_host}:{port} "
                        f"(Twilio reaches them at {settings.public_base_url}/voice/...)", closers=[close])
