@@ -237,22 +237,22 @@ class FakeTwilio:
         self.requests.append(RestRequest(request.method, request.path_qs, query, 200, body))
         return web.json_response(body)
 
-    async def _fetch(self, request: web.Request) -> web.Response:
+    async def _known_call(self, request: web.Request) -> tuple[dict[str, list[str]], FakeCall | web.Response]:
+        """The request's parameters and its call, or the refusal Twilio answers (bad auth, unknown call: 20404)."""
         params, refused = await self._check(request)
         if refused is not None:
-            return refused
+            return params, refused
         call = self.calls.get(request.match_info["sid"])
-        if call is None:
-            return self._error(request, params, 404, 20404)
-        return self._ok(request, params, call, 200)
+        return params, (call if call is not None else self._error(request, params, 404, 20404))
+
+    async def _fetch(self, request: web.Request) -> web.Response:
+        params, call = await self._known_call(request)
+        return call if isinstance(call, web.Response) else self._ok(request, params, call, 200)
 
     async def _update(self, request: web.Request) -> web.Response:
-        params, refused = await self._check(request)
-        if refused is not None:
-            return refused
-        call = self.calls.get(request.match_info["sid"])
-        if call is None:
-            return self._error(request, params, 404, 20404)
+        params, call = await self._known_call(request)
+        if isinstance(call, web.Response):
+            return call
         first = {k: v[0] for k, v in params.items()}
         status = first.get("Status")
         if status is not None:
