@@ -7,6 +7,7 @@ listens for. Word lists themselves are the voice caller's: a type names what it 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -48,7 +49,7 @@ class Words(Protocol):
         """Literal phrases (labels, synonyms) in the forms the models know."""
 
 
-class QuestionType:
+class QuestionType(ABC):
     """One question type; subclasses set ``name`` and override what differs. Registered with ``qtypes.register``."""
 
     name: ClassVar[str] = ""
@@ -68,10 +69,10 @@ class QuestionType:
     #: (the built-in types): the catalogue's ``qtypes.<name>.reprompt`` (``campaigns/phrases.yml``).
     reprompts: ClassVar[Mapping[str, str]] = {}
 
+    @abstractmethod
     def interpret(self, question: Question, raw: str, language: str, hints: NluHints, today: date,
                   keypad: bool) -> Result:
         """Read ``raw`` (not empty) as an answer to ``question``: typed, spoken, or keyed when ``keypad``."""
-        raise NotImplementedError(self.name)
 
     def symbol_answers(self, question: Question, raw: str) -> bool:
         """``raw`` has no letters or digits yet is an answer (an emoji the definition lists): not "empty"."""
