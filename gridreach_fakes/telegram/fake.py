@@ -193,12 +193,17 @@ class FakeTelegram(BotApiMethods):
         """Give the bot an Update: POST it to the webhook (returns the HTTP status) or queue it for getUpdates."""
         with self.changed:  # numbered and queued at once: getUpdates never sees a later id before an earlier one
             update = self._register(update)
-            hook = dict(self.webhook)
-            if not hook:
-                self._queue.append(update)
-                self.changed.notify_all()
-                return None
-        return self.post_to_webhook(update, hook.get("secret_token"))
+            hook = self._queue_unless_hooked(update)
+        return None if hook is None else self.post_to_webhook(update, hook.get("secret_token"))
+
+    def _queue_unless_hooked(self, update: dict[str, Any]) -> dict[str, Any] | None:
+        """The webhook to POST ``update`` to, or None after queueing it for getUpdates (called holding ``changed``)."""
+        hook = dict(self.webhook)
+        if hook:
+            return hook
+        self._queue.append(update)
+        self.changed.notify_all()
+        return None
 
     def _register(self, update: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -228,12 +233,8 @@ class FakeTelegram(BotApiMethods):
         """Telegram retries an update the webhook did not acknowledge: the very same update again."""
         with self.changed:
             update = self.updates[update_id]
-            hook = dict(self.webhook)
-            if not hook:
-                self._queue.append(update)
-                self.changed.notify_all()
-                return None
-        return self.post_to_webhook(update, hook.get("secret_token"))
+            hook = self._queue_unless_hooked(update)
+        return None if hook is None else self.post_to_webhook(update, hook.get("secret_token"))
 
     # ---- the API -----------------------------------------------------------------------
     def call(self, method: str, params: dict[str, Any]) -> Any:
